@@ -1,0 +1,1 @@
+"""Benchmarks, run with `./dev bench [NAME...]`. Each module NAME.py has a `main()` that prints its figures."""

@@ -1,0 +1,9 @@
+"""One module per `nostr-desk` subcommand; each exposes `register(subparsers)`.
+
+Add a command by writing its module and naming it in `COMMANDS` (kept sorted).
+"""
+
+COMMANDS = [
+    "decode",
+    "verify",
+]
