@@ -1,0 +1,68 @@
+"""`PoolConfig`: every timeout, backoff, breaker threshold, cap and concurrency budget of the pool.
+
+Frozen and passed in explicitly (built once in app/); nothing in the pool reads globals or the env.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+AuthPolicy = Literal["always", "ask", "never"]
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    # --- timeouts (seconds) ----------------------------------------------------------------------
+    connect_timeout: float = 8.0
+    eose_timeout: float = 6.0          # a slow relay does not hold a fetch hostage past this
+    ok_timeout: float = 10.0           # publish -> OK
+    nip11_timeout: float = 5.0
+    auth_timeout: float = 8.0          # AUTH -> OK
+    close_timeout: float = 2.0
+    ping_interval: float = 30.0        # our own RTT probe; 0 disables
+    ping_timeout: float = 10.0
+
+    # --- reconnect backoff -----------------------------------------------------------------------
+    backoff_base: float = 0.5
+    backoff_cap: float = 120.0
+    # Floors used when the failure will not heal soon: an HTTP 4xx/5xx answer to the upgrade, or the
+    # relay rejecting us repeatedly (rate-limited:, blocked:).
+    backoff_http_floor: float = 30.0
+    backoff_rejection_floor: float = 15.0
+    rate_limit_pause: float = 10.0     # how long a relay is left alone after a rate-limit signal
+
+    # --- circuit breaker ---------------------------------------------------------------------------
+    breaker_failure_threshold: int = 5     # consecutive failures that open the breaker
+    breaker_open_seconds: float = 60.0     # before a half-open trial is allowed
+    breaker_half_open_successes: int = 1   # trial successes that close it again
+
+    # --- caps ----------------------------------------------------------------------------------------
+    max_relays_per_author: int = 3     # NIP-65 outbox model
+    max_connections: int = 50
+    max_read_relays: int = 8           # relays a fetch fans out to when none are named
+    max_subs_per_relay: int = 20
+    max_message_bytes: int = 2**20
+
+    # --- bulkheads: separate concurrency budgets ---------------------------------------------------
+    user_concurrency: int = 8          # the user's own actions: publish, open a thread
+    background_concurrency: int = 4    # backfill, profile fetching
+
+    # --- publishing ------------------------------------------------------------------------------
+    publish_max_attempts: int = 12     # per relay, before a relay is given up for one publish
+    outbox_retry_interval: float = 5.0
+
+    # --- verification --------------------------------------------------------------------------------
+    verify_batch_offload: int = 64     # this many new events in one batch go to a worker thread
+
+    # --- health ------------------------------------------------------------------------------------
+    health_window: int = 50            # samples a success rate is measured over
+    health_history: int = 512          # in-memory samples kept per relay and metric
+    health_persist: bool = True        # write samples to the store's health_samples table
+
+    # --- NIP-42 ------------------------------------------------------------------------------------
+    auth_default: AuthPolicy = "ask"
+    auth_policies: dict[str, AuthPolicy] = field(default_factory=dict)  # normalised URL -> policy
+
+    def auth_policy(self, url: str) -> AuthPolicy:
+        return self.auth_policies.get(url, self.auth_default)
