@@ -36,6 +36,8 @@ class SecretKey:
 
     @classmethod
     def from_hex(cls, text: str) -> SecretKey:
+        if not isinstance(text, str):
+            raise InvalidKey("a hex secret key is a string")
         text = text.strip().lower()
         if not is_hex(text, 64):
             raise InvalidKey("a hex secret key is 64 hex characters")
