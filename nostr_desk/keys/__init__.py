@@ -1,0 +1,1 @@
+"""Keys: the vault (secrets in the OS keyring), account metadata, and the in-process signer."""
