@@ -70,12 +70,17 @@ def address(event: Event) -> str | None:
 def parse_address(text: str) -> tuple[int, str, str]:
     """Split `kind:pubkey:d` (the `d` part may itself contain colons)."""
     parts = text.split(":", 2)
-    if len(parts) != 3 or not parts[0].isdigit() or not is_hex(parts[1], 64):
+    # ASCII digits only: str.isdigit() also accepts "１" and "²" (which int() then rejects or reads).
+    if len(parts) != 3 or not _is_decimal(parts[0]) or not is_hex(parts[1], 64):
         raise InvalidEvent(f"not an event address: {text[:80]!r}")
     kind = int(parts[0])
     if kind > 65535:
         raise InvalidEvent("address kind out of range")
     return kind, parts[1], parts[2]
+
+
+def _is_decimal(text: str) -> bool:
+    return 0 < len(text) <= 5 and text.isascii() and text.isdigit()
 
 
 def replacement_wins(new: Event, old: Event) -> bool:
