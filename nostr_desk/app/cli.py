@@ -17,6 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
         "a multi-relay pool, keys in the OS keyring.",
     )
     parser.add_argument("--version", action="version", version=f"nostr-desk {__version__}")
+    parser.add_argument("--data-dir", dest="app_data_dir", metavar="DIR",
+                        help="the data folder (events, settings, logs); default: the per-user one")
+    parser.add_argument("--relay-port", type=int, metavar="PORT",
+                        help="the local relay's port for this run (window only)")
+    parser.add_argument("--no-relay", action="store_true", help="do not start the local relay (window only)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"nostr_desk.app.commands.{name}").register(sub)
@@ -27,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        return _default(parser)
+        return _default(args)
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
@@ -36,10 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _default(parser: argparse.ArgumentParser) -> int:
-    # The desktop window arrives with the UI issue; until then the run command shows what exists.
-    parser.print_help()
-    return 0
+def _default(args: argparse.Namespace) -> int:
+    """No subcommand: open the desktop window. Subcommands stay headless (no Qt imported)."""
+    from nostr_desk.app.config import build_config
+    from nostr_desk.app.gui import run_gui
+
+    config = build_config(args.app_data_dir, relay_port=args.relay_port,
+                          relay_enabled=False if args.no_relay else None)
+    return run_gui(config)
 
 
 if __name__ == "__main__":

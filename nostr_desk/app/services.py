@@ -1,0 +1,170 @@
+"""Builds the services in dependency order and tears them down in reverse, with one AsyncExitStack.
+
+Start: store → local relay → pool → cache → key vault. Stop (the stack unwinds): vault → cache →
+pool (no new publishes; the outbox is durable) → local relay (stop accepting, close clients with 1001)
+→ store (flush the writer, close SQLite). A service that cannot start (the relay's port is taken, no
+keyring) is recorded in `problems` with a readable sentence and the others carry on: the window shows
+the sentence instead of the app dying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import importlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from nostr_desk.app.config import AppConfig, read_settings, save_settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Services:
+    """The running services; any of them may be None (not started, or not available)."""
+
+    config: AppConfig
+    store: Any = None
+    relay: Any = None
+    pool: Any = None
+    cache: Any = None
+    vault: Any = None
+    problems: dict[str, str] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.monotonic)
+    _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    _closed: bool = False
+
+    async def start(self, progress: Progress = lambda _: None) -> None:
+        """Start every service that can start; never raises for one that cannot (see `problems`)."""
+        await self._step("store", "Opening the event store…", _open_store, progress)
+        if self.config.relay_enabled and self.store is not None:
+            await self._step("relay", "Starting the local relay…", _start_relay, progress)
+        await self._step("pool", "Connecting to relays…", _start_pool, progress)
+        await self._step("cache", "Loading the cache…", _start_cache, progress)
+        await self._step("vault", "Opening the key vault…", _open_vault, progress)
+        progress("Ready")
+
+    async def aclose(self) -> None:
+        """Ordered shutdown; idempotent. Each service's own close runs even if an earlier one failed."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._stack.aclose()
+        log.info("services stopped")
+
+    def read_settings(self) -> dict[str, Any]:
+        return read_settings(self.config.paths.settings_file)
+
+    def save_settings(self, settings: dict[str, Any]) -> None:
+        save_settings(self.config.paths.settings_file, settings)
+
+    async def restart_relay(self) -> None:
+        """Start the local relay after a stop (the Local relay page's Start button)."""
+        if self.relay is not None:
+            await self.relay.start()
+
+    async def _step(self, name: str, label: str, step: Callable, progress: Progress) -> None:
+        progress(label)
+        try:
+            await step(self)
+        except _Unavailable as exc:
+            self.problems[name] = str(exc)
+            log.info("%s not available: %s", name, exc)
+        except Exception as exc:  # one broken service must not take the window down
+            self.problems[name] = describe_failure(name, exc, self.config)
+            log.exception("%s failed to start", name)
+
+
+class _Unavailable(Exception):
+    """A service whose package is not part of this build yet."""
+
+
+def _module(name: str) -> Any:
+    try:
+        return importlib.import_module(f"nostr_desk.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith(f"nostr_desk.{name}"):
+            raise _Unavailable(f"the {name} service is not part of this build") from None
+        raise
+
+
+def describe_failure(name: str, exc: BaseException, config: AppConfig) -> str:
+    """A sentence a user can act on."""
+    if name == "relay" and isinstance(exc, OSError) and exc.errno in (errno.EADDRINUSE, errno.EACCES):
+        why = "is already in use" if exc.errno == errno.EADDRINUSE else "is not allowed"
+        return (f"Local relay not started: port {config.relay_port} on {config.relay_host} {why}. "
+                "Choose another port in Settings.")
+    return f"{name} could not start: {exc}"
+
+
+async def _open_store(s: Services) -> None:
+    store_mod = _module("store")
+    s.config.paths.ensure()
+    owner: frozenset[str] = frozenset()
+    cfg = store_mod.StoreConfig(path=s.config.paths.event_db, max_limit=s.config.limits.max_limit,
+                                owner_pubkeys=owner)
+    s.store = await asyncio.to_thread(store_mod.EventStore.open, cfg)
+    s._stack.callback(_close_store, s)
+
+
+def _close_store(s: Services) -> None:
+    store, s.store = s.store, None
+    if store is not None:
+        store.close()
+
+
+async def _start_relay(s: Services) -> None:
+    relay_mod = _module("relay")
+    relay = relay_mod.LocalRelay(relay_config(relay_mod, s.config), s.store)
+    await relay.start()
+    s.relay = relay
+    s._stack.push_async_callback(_stop_relay, s)
+
+
+async def _stop_relay(s: Services) -> None:
+    relay = s.relay
+    if relay is not None:
+        await relay.stop()
+
+
+def relay_config(relay_mod: Any, config: AppConfig) -> Any:
+    """Map the app's settings onto the relay's own config (only the fields it has)."""
+    cls = relay_mod.RelayConfig
+    wanted = {
+        "host": config.relay_host, "port": config.relay_port,
+        "max_message_bytes": config.limits.max_message_bytes,
+        "max_subscriptions": config.limits.max_subscriptions,
+        "max_filters": config.limits.max_filters, "max_limit": config.limits.max_limit,
+        "max_event_tags": config.limits.max_event_tags,
+        "max_content_length": config.limits.max_content_length,
+    }
+    names = set(getattr(cls, "__dataclass_fields__", {}))
+    return cls(**{k: v for k, v in wanted.items() if k in names})
+
+
+async def _start_pool(s: Services) -> None:
+    pool_mod = _module("pool")
+    if not hasattr(pool_mod, "RelayPool"):
+        raise _Unavailable("the relay pool is not part of this build yet")
+    pool = pool_mod.RelayPool(pool_mod.PoolConfig(), s.store)
+    await pool.start()
+    for url in s.config.relays:
+        await pool.add_relay(url)
+    s.pool = pool
+    s._stack.push_async_callback(pool.stop)
+
+
+async def _start_cache(s: Services) -> None:
+    _module("cache")
+    raise _Unavailable("the cache is not part of this build yet")
+
+
+async def _open_vault(s: Services) -> None:
+    _module("keys")
+    raise _Unavailable("the key vault is not part of this build yet")

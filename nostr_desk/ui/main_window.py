@@ -1,0 +1,133 @@
+"""The main window: navigation between the six pages, shortcuts, and the status bar.
+
+The window is built and shown before any service starts; pages get `attach(services, bridge)` once the
+services are up and fill in from there. The status bar is refreshed from the services once a second
+and on every status notice (cheap: counts only).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMainWindow, QSplitter,
+                               QStackedWidget, QWidget)
+
+from nostr_desk.ui.bridge import Bridge
+from nostr_desk.ui.pages.base import Page
+from nostr_desk.ui.resources import app_icon
+from nostr_desk.ui.status import StatusSummary, summarize
+
+PageFactory = Callable[[], Page]
+
+
+def default_pages() -> list[PageFactory]:
+    # Imported here so that `main_window` stays importable without pyqtgraph loaded at module import.
+    from nostr_desk.ui.pages.accounts import AccountsPage
+    from nostr_desk.ui.pages.home import HomePage
+    from nostr_desk.ui.pages.local_relay import LocalRelayPage
+    from nostr_desk.ui.pages.monitor import MonitorPage
+    from nostr_desk.ui.pages.relays import RelaysPage
+    from nostr_desk.ui.pages.settings import SettingsPage
+    return [HomePage, RelaysPage, MonitorPage, LocalRelayPage, AccountsPage, SettingsPage]
+
+
+class MainWindow(QMainWindow):
+    closing = Signal()
+
+    def __init__(self, config: Any, bridge: Bridge, pages: list[PageFactory] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.bridge = bridge
+        self.services: Any = None
+        self.setWindowTitle("nostr-desk")
+        self.setWindowIcon(app_icon())
+        self.resize(1180, 760)
+        self.setMinimumSize(QSize(760, 480))
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(170)
+        self.nav.setSpacing(2)
+        self.stack = QStackedWidget()
+        self.pages: list[Page] = [factory() for factory in (pages or default_pages())]
+        for number, page in enumerate(self.pages, 1):
+            self.stack.addWidget(page)
+            item = QListWidgetItem(page.title)
+            item.setToolTip(f"{page.tooltip} (Ctrl+{number})".strip())
+            item.setSizeHint(QSize(150, 34))
+            self.nav.addItem(item)
+            QShortcut(QKeySequence(f"Ctrl+{number}"), self, lambda n=number - 1: self.show_page(n))
+        self.nav.currentRowChanged.connect(self._switch)
+        split = QSplitter()
+        split.addWidget(self.nav)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        self.setCentralWidget(split)
+        QShortcut(QKeySequence("Ctrl+N"), self, self.new_note)
+        QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
+
+        self._build_status_bar()
+        bridge.progress.connect(self.local_state.setText)
+        bridge.ready.connect(self.attach)
+        bridge.status_changed.connect(lambda _n: self.refresh_status())
+        self.nav.setCurrentRow(0)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(1000)
+        self._status_timer.timeout.connect(self.refresh_status)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.relays_state = QLabel("Relays: starting…")
+        self.relays_state.setToolTip("Relays of the pool that are connected now, of all configured")
+        self.local_state = QLabel("Starting services…")
+        self.local_state.setToolTip("The embedded relay other Nostr clients on this machine can use")
+        self.local_state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.pending_state = QLabel("")
+        self.pending_state.setToolTip("Publishes waiting in the durable outbox for a relay to accept them")
+        for label in (self.relays_state, self.local_state, self.pending_state):
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+
+    def page(self, cls: type) -> Any:
+        return next(p for p in self.pages if isinstance(p, cls))
+
+    def show_page(self, index: int) -> None:
+        if 0 <= index < len(self.pages):
+            self.nav.setCurrentRow(index)
+
+    def _switch(self, index: int) -> None:
+        self.stack.setCurrentIndex(index)
+        self.pages[index].shown()
+
+    def new_note(self) -> None:
+        """Ctrl+N: go Home and open the composer."""
+        self.show_page(0)
+        home = self.pages[0]
+        if hasattr(home, "compose"):
+            home.compose()
+
+    def attach(self, services: Any) -> None:
+        self.services = services
+        for page in self.pages:
+            page.attach(services, self.bridge)
+        self.refresh_status()
+        self._status_timer.start()
+
+    def refresh_status(self) -> None:
+        if self.services is None:
+            return
+        self.show_summary(summarize(self.services))
+
+    def show_summary(self, s: StatusSummary) -> None:
+        self.relays_state.setText(s.relays_text)
+        self.local_state.setText(s.local_text)
+        self.local_state.setStyleSheet("color: #c0392b;" if s.local_problem else "")
+        self.pending_state.setText(s.pending_text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
+        self._status_timer.stop()
+        self.closing.emit()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Qt item models, kept apart from the widgets that show them."""
