@@ -15,7 +15,7 @@ from .errors import InvalidFilter
 from .event import Event
 from .keys import is_hex
 
-_TAG_KEY = re.compile(r"^#[a-zA-Z]$")
+_TAG_KEY = re.compile(r"#[a-zA-Z]")
 _KNOWN = frozenset({"ids", "authors", "kinds", "since", "until", "limit", "search"})
 
 
@@ -38,8 +38,11 @@ class Filter:
             raise InvalidFilter("a filter must be a JSON object")
         tags: dict[str, frozenset[str]] = {}
         for key, value in obj.items():
+            if not isinstance(key, str):
+                raise InvalidFilter("filter field names must be strings")
             if key.startswith("#"):
-                if not _TAG_KEY.match(key):
+                # fullmatch: with match(), `$` also accepts a trailing newline ("#e\n").
+                if not _TAG_KEY.fullmatch(key):
                     raise InvalidFilter(f"tag filter {key[:20]!r} must be '#' and one letter")
                 tags[key[1:]] = frozenset(_strings(key, value))
             elif key not in _KNOWN:
