@@ -1,0 +1,79 @@
+"""NIP-42 client side for one relay: remember the challenge, decide by policy, sign through a callback.
+
+The pool never holds a secret: `signer` is an injected async callable that turns an unsigned
+`EventTemplate` into a signed `Event` (the keys service does it). Policy per relay: "always" answers
+every challenge; "ask" awaits the injected `ask(url)` callback once per connection; "never" refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Awaitable, Callable
+
+from nostr_desk.protocol.event import Event, EventTemplate
+
+from .config import AuthPolicy
+
+Signer = Callable[[EventTemplate], Awaitable[Event]]
+Asker = Callable[[str], Awaitable[bool]]
+SendAuth = Callable[[Event], Awaitable[tuple[bool, str]]]
+
+AUTH_KIND = 22242
+
+
+def auth_template(relay_url: str, challenge: str, created_at: int) -> EventTemplate:
+    # TEMPORARY until protocol/nip42.py lands (engineer "protocol-nips"); then use theirs.
+    return EventTemplate(kind=AUTH_KIND, content="", created_at=created_at,
+                         tags=[["relay", relay_url], ["challenge", challenge]])
+
+
+class AuthGate:
+    """States: none -> challenged -> authenticating -> authenticated | refused | failed."""
+
+    def __init__(self, url: str, policy: AuthPolicy, signer: Signer | None, ask: Asker | None,
+                 timeout: float, wall: Callable[[], float] = time.time) -> None:
+        self.url, self.policy, self.signer, self.ask, self.timeout = url, policy, signer, ask, timeout
+        self.wall = wall
+        self.challenge: str | None = None
+        self.state = "none"
+        self._lock = asyncio.Lock()
+        self._answered: str | None = None     # the challenge we authenticated for
+        self._asked: bool | None = None       # the user's answer, once per connection
+
+    def reset(self) -> None:
+        """A new connection: a new challenge will come."""
+        self.challenge = None
+        self._answered = None
+        self._asked = None
+        self.state = "none"
+
+    def may_try(self) -> bool:
+        return self.policy != "never" and self.signer is not None
+
+    async def authenticate(self, send_auth: SendAuth) -> bool:
+        """Answer the current challenge once; True when the relay accepted our AUTH."""
+        async with self._lock:
+            if self.challenge is not None and self._answered == self.challenge and self.state == "authenticated":
+                return True
+            if not self.may_try() or self.challenge is None:
+                self.state = "refused" if self.policy == "never" else self.state
+                return False
+            if self.policy == "ask":
+                if self._asked is None:
+                    self._asked = bool(self.ask and await self.ask(self.url))
+                if not self._asked:
+                    self.state = "refused"
+                    return False
+            self.state = "authenticating"
+            challenge = self.challenge
+            try:
+                event = await self.signer(auth_template(self.url, challenge, int(self.wall())))
+                accepted, message = await send_auth(event)
+            except (asyncio.TimeoutError, ConnectionError) as exc:
+                self.state = "failed"
+                return False
+            self.state = "authenticated" if accepted else "failed"
+            if accepted:
+                self._answered = challenge
+            return accepted

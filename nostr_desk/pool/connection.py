@@ -1,0 +1,423 @@
+"""`RelayConnection`: one websocket to one relay URL, kept alive.
+
+Connects with a timeout; reconnects with capped exponential backoff + jitter (longer after HTTP
+errors on the upgrade and after repeated rejections); a circuit breaker short-circuits a relay that
+keeps failing; pings for round-trip time; resubscribes after a reconnect with `since` set to when the
+subscription was last known complete, so nothing is fetched twice. NIP-42: a challenge is answered
+through an injected async signer when the per-relay policy allows (always / ask / never); whatever
+failed with `auth-required:` is retried after authenticating.
+
+EVENT frames are handed to the subscription's callback as raw bytes (no parsing here): the pool
+de-duplicates before verifying. Every other frame is parsed with the core's `parse_relay_message`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from nostr_desk.protocol.errors import Prefix, ProtocolError
+from nostr_desk.protocol.event import Event
+from nostr_desk.protocol.filters import Filter
+from nostr_desk.protocol.messages import (
+    ClientAuth, ClientClose, ClientEvent, ClientReq, RelayAuth, RelayClosed, RelayEose, RelayEvent, RelayNotice,
+    RelayOk, encode, parse_relay_message,
+)
+
+from .auth import AuthGate
+from .backoff import Backoff, Failure
+from .breaker import BreakerState, CircuitBreaker
+from .config import PoolConfig
+from .dedup import split_event_frame, split_event_frame_slow
+from .health import RelayHealth
+from .notices import NoticeHub, StatusChanged
+
+EventSink = Callable[[str, str, bytes], None]          # (url, sub_id, raw event)
+SubSink = Callable[[str, str, str], None]              # (url, sub_id, message) for EOSE / CLOSED
+RESUBSCRIBE_GRACE = 2       # seconds subtracted from `since` on resubscribe: clocks are not exact
+
+
+class NotConnected(ConnectionError):
+    pass
+
+
+@dataclass
+class SubState:
+    sub_id: str
+    filters: tuple[Filter, ...]
+    on_event: EventSink
+    on_eose: SubSink
+    on_closed: SubSink
+    sent_at: float = 0.0
+    first_event_seen: bool = False
+    eose: bool = False
+    complete_at: int | None = None    # wall time up to which this sub is known complete
+    closed: str | None = None
+    auth_retried: bool = False
+    eose_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class RelayConnection:
+    def __init__(self, url: str, config: PoolConfig, *, notices: NoticeHub | None = None,
+                 health: RelayHealth | None = None, auth: AuthGate | None = None,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 rng: random.Random | None = None) -> None:
+        self.url = url
+        self.config = config
+        self.notices = notices or NoticeHub()
+        self.clock, self.wall = clock, wall
+        self.health = health or RelayHealth(url, window=config.health_window, history=config.health_history,
+                                            clock=clock, wall=wall)
+        self.backoff = Backoff(config.backoff_base, config.backoff_cap, http_floor=config.backoff_http_floor,
+                               rejection_floor=config.backoff_rejection_floor, rng=rng)
+        self.breaker = CircuitBreaker(config.breaker_failure_threshold, config.breaker_open_seconds,
+                                      half_open_successes=config.breaker_half_open_successes, clock=clock)
+        self.auth = auth or AuthGate(url, config.auth_policy(url), None, None, config.auth_timeout)
+        self.subs: dict[str, SubState] = {}
+        self._ws: ClientConnection | None = None
+        self._ok_waiters: dict[str, asyncio.Future[tuple[bool, str]]] = {}
+        self._connected = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._closing = False
+        self.next_attempt_in = 0.0
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"relay {self.url}")
+
+    async def close(self) -> None:
+        self._closing = True
+        self._wake.set()
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ws.close(1001), self.config.close_timeout)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        self._set_status("closed")
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def wait_connected(self, timeout: float) -> bool:
+        self.start()
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    def kick(self) -> None:
+        """Try again now rather than after the current backoff delay (e.g. the user pressed retry)."""
+        self._wake.set()
+
+    def _set_status(self, new: str, detail: str = "") -> None:
+        old = self.health.status
+        self.health.breaker = self.breaker.state.value
+        if old != new:
+            self.health.status = new
+            self.notices.emit(StatusChanged(self.url, old, new, detail, self.wall()))
+
+    # --- the connect / read / reconnect loop ---------------------------------------------------------
+    async def _run(self) -> None:
+        while not self._closing:
+            wait = max(self.breaker.retry_in(), self.health.paused_for())
+            if wait > 0:
+                self._set_status("waiting", f"breaker {self.breaker.state.value}, retry in {wait:.1f}s")
+                await self._sleep(wait)
+                continue
+            failure = await self._connect_once()
+            if self._closing:
+                break
+            if failure is None:
+                await self._serve()
+                continue
+            kind, detail = failure
+            self.breaker.record_failure()
+            self.health.failure(detail)
+            delay = self.backoff.failed(kind)
+            self.next_attempt_in = delay
+            self._set_status("backoff" if self.breaker.allow() else "breaker-open", f"{detail}; retry in {delay:.1f}s")
+            await self._sleep(delay)
+
+    async def _sleep(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _connect_once(self) -> tuple[Failure, str] | None:
+        self._set_status("connecting")
+        started = self.clock()
+        try:
+            self._ws = await asyncio.wait_for(
+                connect(self.url, open_timeout=None, ping_interval=None, close_timeout=self.config.close_timeout,
+                        max_size=self.config.max_message_bytes, compression=None, proxy=None),
+                self.config.connect_timeout)
+        except InvalidStatus as exc:
+            return Failure.HTTP, f"HTTP {exc.response.status_code} on upgrade"
+        except asyncio.TimeoutError:
+            return Failure.NETWORK, f"connect timed out after {self.config.connect_timeout:g}s"
+        except (OSError, InvalidHandshake, ConnectionClosed) as exc:
+            return Failure.NETWORK, f"connect failed: {exc}"[:300]
+        self.health.sample("connect_ms", (self.clock() - started) * 1000)
+        self.health.connects += 1
+        self.breaker.record_success()
+        self.health.success()
+        return None
+
+    async def _serve(self) -> None:
+        ws = self._ws
+        assert ws is not None
+        up_since = self.clock()
+        self.auth.reset()
+        self._connected.set()
+        self._set_status("connected")
+        pinger = asyncio.get_running_loop().create_task(self._ping_loop(ws))
+        detail = "closed"
+        try:
+            await self._resubscribe()
+            async for frame in ws:
+                self._on_frame(frame if isinstance(frame, bytes) else frame.encode())
+        except ConnectionClosed as exc:
+            detail = f"connection lost ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+        except (OSError, asyncio.TimeoutError) as exc:
+            detail = f"connection lost: {exc}"
+        finally:
+            pinger.cancel()
+            self._connected.clear()
+            self._ws = None
+            self.health.disconnects += 1
+            self._fail_waiters(NotConnected(f"{self.url}: {detail}"))
+        if self._closing:
+            return
+        # A connection that died young counts as a failure, so a relay that accepts and then drops
+        # at once is backed off (and eventually short-circuited) instead of hammered.
+        if self.clock() - up_since < 5.0:
+            self.breaker.record_failure()
+            self.health.failure(detail)
+            delay = self.backoff.failed(Failure.NETWORK)
+        else:
+            self.backoff.succeeded()
+            delay = 0.0     # a long-lived connection that drops: reconnect at once
+        self.next_attempt_in = delay
+        self._set_status("disconnected", detail)
+        if delay:
+            await self._sleep(delay)
+
+    def _fail_waiters(self, exc: Exception) -> None:
+        for fut in self._ok_waiters.values():
+            if not fut.done():
+                fut.set_exception(exc)
+        self._ok_waiters.clear()
+        for sub in self.subs.values():
+            sub.eose_event.set()   # a fetch waiting on this relay stops waiting: partial results
+
+    async def _ping_loop(self, ws: ClientConnection) -> None:
+        if self.config.ping_interval <= 0:
+            return
+        with contextlib.suppress(ConnectionClosed, asyncio.CancelledError):
+            while True:
+                await self.ping(ws)
+                await asyncio.sleep(self.config.ping_interval)
+
+    async def ping(self, ws: ClientConnection | None = None) -> float | None:
+        """Round trip of a websocket ping in ms (recorded as `ping_ms`), or None if it timed out."""
+        ws = ws or self._ws
+        if ws is None:
+            return None
+        started = self.clock()
+        try:
+            waiter = await ws.ping()
+            await asyncio.wait_for(waiter, self.config.ping_timeout)
+        except asyncio.TimeoutError:
+            self.health.failure("ping timed out")
+            return None
+        except ConnectionClosed:
+            return None
+        rtt = (self.clock() - started) * 1000
+        self.health.sample("ping_ms", rtt)
+        return rtt
+
+    # --- sending -----------------------------------------------------------------------------------
+    async def send(self, text: str) -> None:
+        ws = self._ws
+        if ws is None:
+            raise NotConnected(f"{self.url}: not connected")
+        try:
+            await ws.send(text)
+        except ConnectionClosed as exc:
+            raise NotConnected(f"{self.url}: {exc}") from None
+        self.health.bytes_out += len(text)
+
+    async def subscribe(self, sub: SubState) -> None:
+        """Register and (when connected) send the REQ; it is re-sent after every reconnect."""
+        self.subs[sub.sub_id] = sub
+        self.start()
+        if self.connected:
+            await self._send_req(sub, sub.filters)
+
+    async def unsubscribe(self, sub_id: str) -> None:
+        sub = self.subs.pop(sub_id, None)
+        if sub is not None and sub.closed is None and self.connected:
+            with contextlib.suppress(NotConnected):
+                await self.send(encode(ClientClose(sub_id)))
+
+    async def _send_req(self, sub: SubState, filters: tuple[Filter, ...]) -> None:
+        sub.sent_at = self.clock()
+        sub.first_event_seen = False
+        sub.eose = False
+        sub.closed = None
+        sub.eose_event.clear()
+        with contextlib.suppress(NotConnected):
+            await self.send(encode(ClientReq(sub.sub_id, filters)))
+
+    async def _resubscribe(self) -> None:
+        for sub in list(self.subs.values()):
+            await self._send_req(sub, self._since_filters(sub))
+
+    def _since_filters(self, sub: SubState) -> tuple[Filter, ...]:
+        if sub.complete_at is None:
+            return sub.filters
+        since = max(0, sub.complete_at - RESUBSCRIBE_GRACE)
+        return tuple(_with_since(f, since) for f in sub.filters)
+
+    async def publish(self, event: Event) -> tuple[bool, str]:
+        """Send EVENT and wait for the relay's OK: (accepted, message). Raises NotConnected or
+        TimeoutError; an `auth-required:` answer is retried once after authenticating."""
+        accepted, message = await self._publish_once(event)
+        if not accepted and Prefix.of(message) is Prefix.AUTH_REQUIRED and await self._authenticate():
+            accepted, message = await self._publish_once(event)
+        if accepted:
+            self.health.success()
+        elif Prefix.of(message) in (Prefix.RATE_LIMITED, Prefix.BLOCKED):
+            self.health.failure(message)
+        return accepted, message
+
+    async def _publish_once(self, event: Event) -> tuple[bool, str]:
+        fut = asyncio.get_running_loop().create_future()
+        self._ok_waiters[event.id] = fut
+        started = self.clock()
+        try:
+            await self.send(encode(ClientEvent(event)))
+            accepted, message = await asyncio.wait_for(asyncio.shield(fut), self.config.ok_timeout)
+        except asyncio.TimeoutError:
+            self.health.failure("no OK before the timeout")
+            raise
+        finally:
+            if self._ok_waiters.get(event.id) is fut:
+                del self._ok_waiters[event.id]
+        self.health.sample("ok_ms", (self.clock() - started) * 1000)
+        if not accepted:
+            self.health.ok_false(message, self.config.rate_limit_pause)
+        return accepted, message
+
+    # --- NIP-42 --------------------------------------------------------------------------------------
+    async def _authenticate(self) -> bool:
+        result = await self.auth.authenticate(self._publish_once_auth)
+        self.health.auth = self.auth.state
+        return result
+
+    async def _publish_once_auth(self, event: Event) -> tuple[bool, str]:
+        fut = asyncio.get_running_loop().create_future()
+        self._ok_waiters[event.id] = fut
+        try:
+            await self.send(encode(ClientAuth(event)))
+            return await asyncio.wait_for(asyncio.shield(fut), self.config.auth_timeout)
+        finally:
+            self._ok_waiters.pop(event.id, None)
+
+    # --- receiving ---------------------------------------------------------------------------------
+    def _on_frame(self, frame: bytes) -> None:
+        self.health.bytes_in += len(frame)
+        if frame.startswith(b'["EVENT"'):
+            parts = split_event_frame(frame) or split_event_frame_slow(frame)
+            if parts is None:
+                self.health.last_error = "malformed EVENT frame"
+                return
+            sub = self.subs.get(parts[0])
+            if sub is None:
+                return
+            self.health.events_received += 1
+            if not sub.first_event_seen:
+                sub.first_event_seen = True
+                self.health.sample("first_event_ms", (self.clock() - sub.sent_at) * 1000)
+            sub.on_event(self.url, parts[0], parts[1])
+            return
+        try:
+            msg = parse_relay_message(frame)
+        except ProtocolError as exc:
+            self.health.last_error = exc.reason[:300]
+            return
+        match msg:
+            case RelayOk(event_id, accepted, message):
+                fut = self._ok_waiters.get(event_id)
+                if fut is not None and not fut.done():
+                    fut.set_result((accepted, message))
+            case RelayEose(sub_id):
+                self._on_eose(sub_id)
+            case RelayClosed(sub_id, message):
+                self._on_closed(sub_id, message)
+            case RelayEvent(sub_id, event):   # a non-compact frame the fast path let through
+                sub = self.subs.get(sub_id)
+                if sub is not None:
+                    self.health.events_received += 1
+                    sub.on_event(self.url, sub_id, event.to_bytes())
+            case RelayNotice(message):
+                self.health.notice(message, self.config.rate_limit_pause)
+            case RelayAuth(challenge):
+                self.auth.challenge = challenge
+                self.health.auth = "challenged"
+                if self.auth.policy == "always":
+                    asyncio.get_running_loop().create_task(self._authenticate())
+
+    def _on_eose(self, sub_id: str) -> None:
+        sub = self.subs.get(sub_id)
+        if sub is None or sub.eose:
+            return
+        sub.eose = True
+        sub.complete_at = int(self.wall())
+        self.health.sample("eose_ms", (self.clock() - sub.sent_at) * 1000)
+        self.health.success()
+        sub.eose_event.set()
+        sub.on_eose(self.url, sub_id, "")
+
+    def _on_closed(self, sub_id: str, message: str) -> None:
+        sub = self.subs.get(sub_id)
+        self.health.closed(message, self.config.rate_limit_pause)
+        if sub is None:
+            return
+        if Prefix.of(message) is Prefix.AUTH_REQUIRED and not sub.auth_retried and self.auth.may_try():
+            sub.auth_retried = True
+            asyncio.get_running_loop().create_task(self._auth_then_resend(sub))
+            return
+        sub.closed = message
+        sub.eose_event.set()
+        sub.on_closed(self.url, sub_id, message)
+
+    async def _auth_then_resend(self, sub: SubState) -> None:
+        if await self._authenticate() and sub.sub_id in self.subs:
+            await self._send_req(sub, self._since_filters(sub))
+            return
+        sub.closed = "auth-required: authentication refused or failed"
+        sub.eose_event.set()
+        sub.on_closed(self.url, sub.sub_id, sub.closed)
+
+    def breaker_state(self) -> BreakerState:
+        return self.breaker.state
+
+
+def _with_since(f: Filter, since: int) -> Filter:
+    obj = f.to_obj()
+    obj["since"] = max(since, obj.get("since") or 0)
+    return Filter.from_obj(obj)

@@ -1,0 +1,168 @@
+"""RelayConnection against the fault relay on 127.0.0.1: connect, REQ/EOSE, OK, refusals, drops, auth."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nostr_desk.pool.auth import AuthGate
+from nostr_desk.pool.connection import RelayConnection, SubState
+from nostr_desk.pool.notices import NoticeHub, StatusChanged
+from nostr_desk.protocol.filters import Filter
+
+from .events import make_event, secret
+from .fault_relay import Faults, FaultRelay
+from .helpers import arun, fast_config, until
+
+
+def collector():
+    got, eoses, closed = [], [], []
+    sub = SubState("s1", (Filter.from_obj({"kinds": [1]}),),
+                   on_event=lambda u, s, raw: got.append(raw),
+                   on_eose=lambda u, s, m: eoses.append(u),
+                   on_closed=lambda u, s, m: closed.append(m))
+    return sub, got, eoses, closed
+
+
+async def signer(template):
+    from nostr_desk.protocol.event import sign
+    return sign(template, secret(9), aux_rand=bytes(32))
+
+
+def test_req_eose_and_metrics():
+    async def go():
+        relay = await FaultRelay().start()
+        relay.add(*[make_event(i) for i in range(5)])
+        hub = NoticeHub()
+        statuses = []
+        hub.subscribe(lambda n: statuses.append(n.new) if isinstance(n, StatusChanged) else None)
+        conn = RelayConnection(relay.url, fast_config(), notices=hub)
+        sub, got, eoses, _ = collector()
+        await conn.subscribe(sub)
+        await asyncio.wait_for(sub.eose_event.wait(), 5)
+        assert len(got) == 5 and eoses == [relay.url]
+        snap = conn.health.snapshot()
+        assert {"connect_ms", "eose_ms", "first_event_ms"} <= set(snap.latest)
+        assert snap.events_received == 5 and snap.bytes_in > 0 and snap.bytes_out > 0
+        assert await conn.ping() is not None
+        assert "connecting" in statuses and "connected" in statuses
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_http_refusal_backs_off_with_the_http_floor():
+    async def go():
+        relay = await FaultRelay(faults=Faults(refuse_status=503)).start()
+        conn = RelayConnection(relay.url, fast_config())
+        conn.start()
+        await until(lambda: conn.health.status == "backoff")
+        assert "HTTP 503" in conn.health.last_error
+        assert conn.next_attempt_in >= 0.5          # the floor, not the tiny network backoff
+        relay.faults.refuse_status = None
+        assert await conn.wait_connected(5)
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_unreachable_relay_opens_the_breaker():
+    async def go():
+        relay = await FaultRelay().start()
+        url = relay.url
+        await relay.stop()
+        conn = RelayConnection(url, fast_config(breaker_failure_threshold=2, breaker_open_seconds=30))
+        conn.start()
+        await until(lambda: conn.breaker.state.value == "open")
+        assert not conn.connected and conn.health.success_rate == 0.0
+        await conn.close()
+    arun(go())
+
+
+def test_drop_then_resubscribe_with_since():
+    async def go():
+        relay = await FaultRelay().start()
+        relay.add(*[make_event(i) for i in range(3)])
+        conn = RelayConnection(relay.url, fast_config())
+        sub, got, eoses, _ = collector()
+        await conn.subscribe(sub)
+        await until(lambda: len(eoses) == 1)
+        first_complete = sub.complete_at
+        # Kill every client; the connection comes back and re-sends the REQ with `since`.
+        for ws in list(relay._clients):
+            ws.transport.abort()
+        await until(lambda: len(eoses) == 2)
+        assert relay.connections == 2 and conn.health.disconnects == 1
+        assert len(got) == 3       # the old events (created 2023) are before `since`: not re-sent
+        assert sub.complete_at >= first_complete
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_nip42_auth_then_retry_closed_req_and_publish():
+    async def go():
+        relay = await FaultRelay(faults=Faults(require_auth=True)).start()
+        relay.add(make_event(1))
+        conn = RelayConnection(relay.url, fast_config(),
+                               auth=AuthGate("x", "ask", signer, ask=lambda url: _yes(), timeout=2))
+        sub, got, eoses, closed = collector()
+        await conn.subscribe(sub)
+        await until(lambda: len(eoses) == 1)
+        assert closed == [] and len(got) == 1 and relay.auths == 1
+        ok, msg = await conn.publish(make_event(2))
+        assert ok and conn.health.auth == "authenticated"
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+async def _yes() -> bool:
+    return True
+
+
+def test_auth_policy_never_reports_closed():
+    async def go():
+        relay = await FaultRelay(faults=Faults(require_auth=True)).start()
+        conn = RelayConnection(relay.url, fast_config(),
+                               auth=AuthGate("x", "never", signer, ask=None, timeout=2))
+        sub, got, eoses, closed = collector()
+        await conn.subscribe(sub)
+        await until(lambda: len(closed) == 1)
+        assert closed[0].startswith("auth-required:") and relay.auths == 0
+        ok, msg = await conn.publish(make_event(3))
+        assert not ok and msg.startswith("auth-required:")
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_rate_limited_ok_and_notice_pause_the_relay():
+    async def go():
+        relay = await FaultRelay(faults=Faults(ok_prefix="rate-limited: slow down",
+                                               notice_on_connect="you are rate limited")).start()
+        conn = RelayConnection(relay.url, fast_config(rate_limit_pause=5))
+        assert await conn.wait_connected(5)
+        ok, msg = await conn.publish(make_event(4))
+        assert not ok and msg.startswith("rate-limited:")
+        await until(lambda: conn.health.rate_limited >= 2)
+        assert conn.health.paused_for() > 3 and conn.health.last_ok_false.startswith("rate-limited")
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_publish_timeout_when_relay_is_silent():
+    async def go():
+        relay = await FaultRelay(faults=Faults(silent_on_event=True)).start()
+        conn = RelayConnection(relay.url, fast_config(ok_timeout=0.3))
+        assert await conn.wait_connected(5)
+        try:
+            await conn.publish(make_event(5))
+        except asyncio.TimeoutError:
+            pass
+        else:
+            raise AssertionError("expected a timeout")
+        assert "no OK" in conn.health.last_error
+        await conn.close()
+        await relay.stop()
+    arun(go())
