@@ -1,0 +1,244 @@
+"""Idempotent projections of stored events into the cache tables, resuming from the store's `seq`.
+
+Each event is applied by kind; every write is keyed by event id (or by the replaceable slot with
+NIP-01's "newest wins, lowest id on a tie"), so applying an event twice, or re-running everything
+from seq 0, changes nothing. Rows depend only on the events themselves, never on arrival order:
+a deletion (kind 5) removes what it names *by the same author* and is remembered, so a target that
+arrives later is never projected. The batch and the resume point commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+import msgspec
+
+from nostr_desk.protocol.event import Event
+from nostr_desk.protocol.keys import is_hex
+from nostr_desk.protocol.kinds import CONTACTS, DELETION, METADATA, REACTION, RELAY_LIST, REPOST, TEXT_NOTE
+
+from . import schema
+from .threads import thread_refs
+
+
+class EventSource(Protocol):
+    """The slice of the event store the projector reads (`EventStore` satisfies it)."""
+
+    def events_since(self, seq: int, limit: int = 1000) -> list[tuple[int, bytes]]: ...
+
+
+@dataclass(frozen=True)
+class ProjectionConfig:
+    batch: int = 2000  # events per transaction: big enough to amortise COMMIT, small enough not to block
+
+
+class Projector:
+    """Brings the cache tables up to date with the store. One projector per store file at a time."""
+
+    def __init__(self, source: EventSource, conn: sqlite3.Connection, config: ProjectionConfig = ProjectionConfig()):
+        self.source = source
+        self.conn = conn
+        self.config = config
+        conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+        schema.migrate(conn)
+
+    @property
+    def last_seq(self) -> int:
+        value = schema.get_meta(self.conn, "last_seq")
+        return int(value) if value is not None else 0
+
+    def catch_up(self, max_events: int | None = None) -> int:
+        """Project every event stored since the last run (at most `max_events`); return how many."""
+        done = 0
+        while max_events is None or done < max_events:
+            want = self.config.batch if max_events is None else min(self.config.batch, max_events - done)
+            rows = self.source.events_since(self.last_seq, want)
+            if not rows:
+                break
+            with schema.transaction(self.conn):
+                apply_raw(self.conn, (raw for _, raw in rows))
+                schema.set_meta(self.conn, "last_seq", rows[-1][0])
+            done += len(rows)
+        return done
+
+    def rebuild(self) -> int:
+        """Forget every projection and project the whole store again."""
+        schema.reset(self.conn)
+        return self.catch_up()
+
+
+_DECODER = msgspec.json.Decoder(Event)
+
+
+def apply_raw(conn: sqlite3.Connection, raws: Iterable[bytes]) -> None:
+    """Apply stored events (already verified by the store) inside the caller's transaction."""
+    for raw in raws:
+        apply_event(conn, _DECODER.decode(raw))
+
+
+def apply_event(conn: sqlite3.Connection, ev: Event) -> None:
+    handler = _HANDLERS.get(ev.kind)
+    if handler is not None:
+        handler(conn, ev)
+
+
+# --- replaceable lists: newest wins, lowest id on a tie --------------------------------------------
+
+_WINS = "excluded.created_at > {t}.created_at OR (excluded.created_at = {t}.created_at AND excluded.event_id < {t}.event_id)"
+
+
+def _profile(conn: sqlite3.Connection, ev: Event) -> None:
+    fields = profile_fields(ev.content)
+    conn.execute(
+        "INSERT INTO cache_profiles (pubkey, event_id, created_at, name, display_name, picture, about, nip05,"
+        " lud16, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(pubkey) DO UPDATE SET event_id = excluded.event_id, created_at = excluded.created_at,"
+        " name = excluded.name, display_name = excluded.display_name, picture = excluded.picture,"
+        " about = excluded.about, nip05 = excluded.nip05, lud16 = excluded.lud16, content = excluded.content"
+        " WHERE " + _WINS.format(t="cache_profiles"),
+        (ev.pubkey, ev.id, ev.created_at, *fields, ev.content),
+    )
+
+
+PROFILE_FIELDS = ("name", "display_name", "picture", "about", "nip05", "lud16")
+
+
+def profile_fields(content: str) -> tuple[str | None, ...]:
+    """The kind-0 fields we show, as strings or None; malformed JSON gives all None (not an error)."""
+    try:
+        meta = msgspec.json.decode(content)
+    except msgspec.DecodeError:
+        return (None,) * len(PROFILE_FIELDS)
+    if not isinstance(meta, dict):
+        return (None,) * len(PROFILE_FIELDS)
+    if not meta.get("display_name") and meta.get("displayName"):  # an older spelling still in use
+        meta["display_name"] = meta["displayName"]
+    return tuple(_text(meta.get(key)) for key in PROFILE_FIELDS)
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _replace_slot(conn: sqlite3.Connection, table: str, key: str, ev: Event) -> bool:
+    """Claim the replaceable slot `table[key]` for `ev` if it wins; True when the lists must be rewritten."""
+    before = conn.total_changes
+    conn.execute(
+        f"INSERT INTO {table} ({key}, event_id, created_at) VALUES (?, ?, ?)"  # noqa: S608 - fixed names
+        f" ON CONFLICT({key}) DO UPDATE SET event_id = excluded.event_id, created_at = excluded.created_at"
+        f" WHERE {_WINS.format(t=table)}",
+        (ev.pubkey, ev.id, ev.created_at),
+    )
+    return conn.total_changes != before
+
+
+def _contacts(conn: sqlite3.Connection, ev: Event) -> None:
+    if not _replace_slot(conn, "cache_contact_lists", "owner", ev):
+        return
+    conn.execute("DELETE FROM cache_contacts WHERE owner = ?", (ev.pubkey,))
+    rows = {}
+    for tag in ev.tags:
+        if len(tag) >= 2 and tag[0] == "p" and is_hex(tag[1], 64) and tag[1] not in rows:
+            rows[tag[1]] = (ev.pubkey, tag[1], tag[2] if len(tag) > 2 else "", tag[3] if len(tag) > 3 else "")
+    conn.executemany("INSERT INTO cache_contacts VALUES (?, ?, ?, ?)", rows.values())
+
+
+def _relay_list(conn: sqlite3.Connection, ev: Event) -> None:
+    if not _replace_slot(conn, "cache_relay_lists", "pubkey", ev):
+        return
+    conn.execute("DELETE FROM cache_relays WHERE pubkey = ?", (ev.pubkey,))
+    conn.executemany("INSERT INTO cache_relays VALUES (?, ?, ?, ?)", relay_rows(ev))
+
+
+def relay_rows(ev: Event) -> list[tuple[str, str, int, int]]:
+    """NIP-65 `r` tags as (pubkey, url, read, write); no marker means both; repeats are merged."""
+    found: dict[str, list[int]] = {}
+    for tag in ev.tags:
+        if len(tag) < 2 or tag[0] != "r" or not tag[1].startswith(("ws://", "wss://")):
+            continue
+        marker = tag[2] if len(tag) > 2 else ""
+        flags = found.setdefault(tag[1], [0, 0])
+        flags[0] |= marker in ("", "read")
+        flags[1] |= marker in ("", "write")
+    return [(ev.pubkey, url, r, w) for url, (r, w) in found.items() if r or w]
+
+
+# --- deletions ----------------------------------------------------------------------------------
+
+_DELETABLE = ("cache_notes", "cache_reactions", "cache_reposts")
+
+
+def _deletion(conn: sqlite3.Connection, ev: Event) -> None:
+    targets = {t for t in ev.tag_values("e") if is_hex(t, 64)}
+    for target in targets:
+        conn.execute("INSERT OR IGNORE INTO cache_deletions VALUES (?, ?, ?)", (target, ev.pubkey, ev.id))
+        for table in _DELETABLE:  # only the author's own event goes (NIP-09)
+            conn.execute(f"DELETE FROM {table} WHERE id = ? AND pubkey = ?", (target, ev.pubkey))  # noqa: S608
+        conn.execute("DELETE FROM cache_mentions WHERE event_id = ? AND author = ?", (target, ev.pubkey))
+
+
+def _deleted(conn: sqlite3.Connection, ev: Event) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM cache_deletions WHERE target_id = ? AND pubkey = ? LIMIT 1", (ev.id, ev.pubkey)
+    ).fetchone()
+    return row is not None
+
+
+# --- notes, reactions, reposts, mentions ------------------------------------------------------------
+
+
+def _note(conn: sqlite3.Connection, ev: Event) -> None:
+    if _deleted(conn, ev):
+        return
+    root, reply = thread_refs(ev.tags)
+    conn.execute(
+        "INSERT OR IGNORE INTO cache_notes VALUES (?, ?, ?, ?, ?)",
+        (ev.id, ev.pubkey, ev.created_at, root or reply, reply or root),
+    )
+    _mentions(conn, ev)
+
+
+def _reaction(conn: sqlite3.Connection, ev: Event) -> None:
+    target = _last_e(ev)  # NIP-25: the reacted-to event is the last `e` tag
+    if target is None or _deleted(conn, ev):
+        return
+    conn.execute(
+        "INSERT OR IGNORE INTO cache_reactions VALUES (?, ?, ?, ?, ?)",
+        (ev.id, target, ev.pubkey, ev.created_at, ev.content),
+    )
+    _mentions(conn, ev)
+
+
+def _repost(conn: sqlite3.Connection, ev: Event) -> None:
+    target = next((t for t in ev.tag_values("e") if is_hex(t, 64)), None)  # NIP-18: the `e` tag
+    if target is None or _deleted(conn, ev):
+        return
+    conn.execute("INSERT OR IGNORE INTO cache_reposts VALUES (?, ?, ?, ?)", (ev.id, target, ev.pubkey, ev.created_at))
+    _mentions(conn, ev)
+
+
+def _last_e(ev: Event) -> str | None:
+    ids = [t for t in ev.tag_values("e") if is_hex(t, 64)]
+    return ids[-1] if ids else None
+
+
+def _mentions(conn: sqlite3.Connection, ev: Event) -> None:
+    named = {p for p in ev.tag_values("p") if is_hex(p, 64)}
+    conn.executemany(
+        "INSERT OR IGNORE INTO cache_mentions VALUES (?, ?, ?, ?, ?)",
+        [(p, ev.created_at, ev.id, ev.kind, ev.pubkey) for p in named],
+    )
+
+
+_HANDLERS = {
+    METADATA: _profile,
+    TEXT_NOTE: _note,
+    CONTACTS: _contacts,
+    DELETION: _deletion,
+    REPOST: _repost,
+    REACTION: _reaction,
+    RELAY_LIST: _relay_list,
+}
