@@ -1,0 +1,160 @@
+"""Insert semantics, run on the writer connection inside its transaction (NIP-01, NIP-09, NIP-40).
+
+`Inserter.apply` decides one event's fate: ephemeral, expired, duplicate, deleted, stale, or stored
+(replacing an older version). Tag, search and provenance rows are gathered and written with
+`executemany` once per batch (`flush`); anything that removes events flushes first so no row is
+left pointing at a removed event.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from nostr_desk.protocol.errors import InvalidEvent
+from nostr_desk.protocol.event import Event
+from nostr_desk.protocol.kinds import DELETION, address, is_ephemeral, parse_address
+
+from . import model
+from .model import SaveResult
+
+_INSERT = "INSERT INTO events (id, pubkey, created_at, kind, addr, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_TAG = "INSERT OR IGNORE INTO tags (seq, name, value, created_at, eid, kind) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_FTS = "INSERT INTO events_fts (rowid, content) VALUES (?, ?)"
+_INSERT_RELAY = "INSERT OR IGNORE INTO event_relays (event_id, relay, first_seen) VALUES (?, ?, ?)"
+
+
+def expiration(event: Event) -> int | None:
+    """The NIP-40 expiration timestamp, or None (also for a malformed value, which is ignored)."""
+    for tag in event.tags:
+        if len(tag) >= 2 and tag[0] == "expiration":
+            value = tag[1]
+            return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    return None
+
+
+def indexed_tags(event: Event) -> set[tuple[str, str]]:
+    """The (name, value) pairs a `#x` filter can match: single-letter names with a value."""
+    return {(t[0], t[1]) for t in event.tags if len(t) >= 2 and len(t[0]) == 1 and t[0].isalpha() and t[0].isascii()}
+
+
+class Inserter:
+    """Applies events to the store through one connection that is inside a transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._tags: list[tuple] = []
+        self._fts: list[tuple] = []
+        self._relays: list[tuple] = []
+
+    def apply(self, event: Event, raw: bytes, source: str | None, now: int) -> SaveResult:
+        if is_ephemeral(event.kind):
+            return model.EPHEMERAL
+        expires = expiration(event)
+        if expires is not None and expires <= now:
+            return model.EXPIRED
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM events WHERE id = ?", (event.id,)).fetchone():
+            if source:
+                self._relays.append((event.id, source, now))
+            return model.DUPLICATE
+        if event.kind != DELETION and _deleted(conn, event.id, event.pubkey):
+            return model.DELETED
+        addr = address(event)
+        result = model.SAVED
+        if addr is not None:
+            blocked = conn.execute("SELECT created_at FROM deletions WHERE target = ? AND pubkey = ?", (addr, event.pubkey)).fetchone()
+            if blocked and event.created_at <= blocked[0]:
+                return model.DELETED
+            old = conn.execute("SELECT seq, created_at, id FROM events WHERE addr = ?", (addr,)).fetchone()
+            if old is not None:
+                if (event.created_at, old[2]) <= (old[1], event.id):  # newer wins; tie -> lowest id
+                    return model.STALE
+                self.remove([old[0]])
+                result = model.REPLACED
+        cur = conn.execute(_INSERT, (event.id, event.pubkey, event.created_at, event.kind, addr, expires, raw))
+        seq = cur.lastrowid
+        self._tags.extend((seq, n, v, event.created_at, event.id, event.kind) for n, v in indexed_tags(event))
+        if event.content:
+            self._fts.append((seq, event.content))
+        if source:
+            self._relays.append((event.id, source, now))
+        if event.kind == DELETION:
+            self._apply_deletion(event)
+        return result
+
+    def flush(self) -> None:
+        """Write the gathered tag, search and provenance rows."""
+        conn = self.conn
+        if self._tags:
+            conn.executemany(_INSERT_TAG, self._tags)
+            self._tags.clear()
+        if self._fts:
+            conn.executemany(_INSERT_FTS, self._fts)
+            self._fts.clear()
+        if self._relays:
+            conn.executemany(_INSERT_RELAY, self._relays)
+            self._relays.clear()
+
+    def remove(self, seqs: Iterable[int]) -> int:
+        """Remove events (with their tags, search entries and provenance) by seq."""
+        self.flush()
+        return remove_events(self.conn, seqs)
+
+    def _apply_deletion(self, deletion: Event) -> None:
+        """NIP-09: remove the author's own targets and remember them so they cannot come back."""
+        conn, author, when = self.conn, deletion.pubkey, deletion.created_at
+        victims: list[int] = []
+        for tag in deletion.tags:
+            if len(tag) < 2:
+                continue
+            if tag[0] == "e" and len(tag[1]) == 64:
+                conn.execute(
+                    "INSERT INTO deletions (target, pubkey, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT DO UPDATE SET created_at = max(created_at, excluded.created_at)",
+                    (tag[1], author, when),
+                )
+                row = conn.execute(
+                    "SELECT seq FROM events WHERE id = ? AND pubkey = ? AND kind != ?", (tag[1], author, DELETION)
+                ).fetchone()
+                if row:
+                    victims.append(row[0])
+            elif tag[0] == "a":
+                victims.extend(self._delete_address(tag[1], author, when))
+        if victims:
+            self.remove(victims)
+
+    def _delete_address(self, text: str, author: str, when: int) -> list[int]:
+        try:
+            kind, pubkey, _ = parse_address(text)
+        except InvalidEvent:
+            return []
+        if pubkey != author or not (kind in (0, 3) or 10000 <= kind < 20000 or 30000 <= kind < 40000):
+            return []
+        if kind < 30000:
+            text = f"{kind}:{pubkey}:"  # replaceable kinds have no d: normalise the address
+        self.conn.execute(
+            "INSERT INTO deletions (target, pubkey, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET created_at = max(created_at, excluded.created_at)",
+            (text, author, when),
+        )
+        rows = self.conn.execute("SELECT seq FROM events WHERE addr = ? AND created_at <= ?", (text, when))
+        return [r[0] for r in rows]
+
+
+def _deleted(conn: sqlite3.Connection, event_id: str, pubkey: str) -> bool:
+    return conn.execute("SELECT 1 FROM deletions WHERE target = ? AND pubkey = ?", (event_id, pubkey)).fetchone() is not None
+
+
+def remove_events(conn: sqlite3.Connection, seqs: Iterable[int]) -> int:
+    """Delete events and everything hanging off them; the caller holds the transaction."""
+    rows = [(s,) for s in seqs]
+    if not rows:
+        return 0
+    conn.executemany(
+        "DELETE FROM event_relays WHERE event_id = (SELECT id FROM events WHERE seq = ?)", rows
+    )
+    conn.executemany("DELETE FROM tags WHERE seq = ?", rows)
+    conn.executemany("DELETE FROM events_fts WHERE rowid = ?", rows)
+    conn.executemany("DELETE FROM events WHERE seq = ?", rows)
+    return len(rows)

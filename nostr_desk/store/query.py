@@ -1,0 +1,245 @@
+"""Filters -> parameterised SQL, read in NIP-01 order without sorting, paged, merged lazily.
+
+A filter is answered by one or more *streams*, each an index range already in result order
+(`created_at DESC, id`): one per author, per (author, kind) pair, per kind, per value of one tag, or
+a scan of the time index. Every other condition is a WHERE clause on the same statement. Streams are
+read in keyset pages (`created_at <= ? AND (created_at < ? OR id > ?)`), so no single statement runs
+long and a filter reads only as many rows as its limit needs, and merged with `heapq.merge`.
+Multi-value `IN` lists are split into streams on purpose: one `IN` over an index needs a temp B-tree
+sort of every matching row, a merge of per-value ranges stops after `limit` rows.
+
+NIP-50 `search` narrows candidates with the FTS5 trigram index (terms of three or more ASCII
+characters), then checks each row exactly with `filters.matches_search` (the reference semantics).
+"""
+
+from __future__ import annotations
+
+import heapq
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from nostr_desk.protocol.filters import Filter, matches_search, search_terms
+
+PROTECTED_KINDS = (4, 1059)  # readable only by their author or a p-tagged recipient (NIP-42 relays)
+PAGE_MAX = 1000
+MAX_PAIRS = 64  # beyond this many (author, kind) pairs, stream per author and test the kind
+
+Row = tuple[int, str, bytes]  # created_at, id, raw
+
+
+class _Content(msgspec.Struct):
+    content: str = ""
+
+
+_CONTENT = msgspec.json.Decoder(_Content)
+
+
+@dataclass(frozen=True)
+class Stream:
+    sql: str  # "SELECT created_at, id, raw FROM ... WHERE ..." (no ORDER BY / LIMIT)
+    params: tuple
+    created_col: str
+    id_col: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    streams: list[Stream]
+    by_ids: bool  # one statement over an explicit id list: read it whole, sort in Python
+    predicate: Callable[[bytes], bool] | None
+
+
+# --- building conditions ---------------------------------------------------------------------------
+def _in(column: str, values) -> tuple[str, list]:
+    vals = sorted(values)
+    if len(vals) == 1:
+        return f"{column} = ?", vals
+    return f"{column} IN ({','.join('?' * len(vals))})", vals
+
+
+class _Where:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list = []
+
+    def add(self, sql: str, params=()) -> None:
+        self.parts.append(sql)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) if self.parts else "1"
+
+
+def _fts_query(search: str) -> str | None:
+    """An FTS5 MATCH expression over the terms the trigram index can answer exactly, or None."""
+    terms = [t for t in search_terms(search) if len(t) >= 3 and t.isascii()]
+    if not terms:
+        return None
+    return " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def readers_clause(readers: frozenset[str] | None, alias: str = "e") -> tuple[str, list] | None:
+    """Kinds 4 and 1059 only for their author or a p-tagged recipient among `readers`."""
+    if readers is None:
+        return None
+    kinds = f"{alias}.kind NOT IN ({','.join(str(k) for k in PROTECTED_KINDS)})"
+    if not readers:
+        return kinds, []
+    who, vals = _in(f"{alias}.pubkey", readers)
+    tag, tvals = _in("r.value", readers)
+    sql = f"({kinds} OR {who} OR EXISTS (SELECT 1 FROM tags r WHERE r.seq = {alias}.seq AND r.name = 'p' AND {tag}))"
+    return sql, vals + tvals
+
+
+def common_where(flt: Filter, now: int, readers, *, skip: frozenset[str] = frozenset(), tag_alias_time: str = "e") -> _Where:
+    """Every condition of `flt` on alias `e`, except the `skip`ped ones (answered by the stream)."""
+    w = _Where()
+    t = tag_alias_time
+    if flt.ids is not None and "ids" not in skip:
+        w.add(*_in("e.id", flt.ids))
+    if flt.authors is not None and "authors" not in skip:
+        w.add(*_in("e.pubkey", flt.authors))
+    if flt.kinds is not None and "kinds" not in skip:
+        w.add(*_in(f"{t}.kind", flt.kinds))
+    if flt.since is not None:
+        w.add(f"{t}.created_at >= ?", [flt.since])
+    if flt.until is not None:
+        w.add(f"{t}.created_at <= ?", [flt.until])
+    for name in sorted(flt.tags):
+        if f"#{name}" in skip:
+            continue
+        cond, vals = _in("x.value", flt.tags[name])
+        w.add(f"EXISTS (SELECT 1 FROM tags x WHERE x.seq = e.seq AND x.name = ? AND {cond})", [name, *vals])
+    if flt.search is not None:
+        fts = _fts_query(flt.search)
+        if fts is not None:
+            w.add("e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", [fts])
+    w.add("(e.expires_at IS NULL OR e.expires_at > ?)", [now])
+    rc = readers_clause(readers)
+    if rc:
+        w.add(*rc)
+    return w
+
+
+# --- planning ----------------------------------------------------------------------------------------
+def plan(flt: Filter, now: int, readers: frozenset[str] | None) -> Plan:
+    predicate = _search_predicate(flt.search)
+    if flt.ids is not None:
+        w = common_where(flt, now, readers)
+        return Plan([Stream(f"SELECT e.created_at, e.id, e.raw FROM events e WHERE {w.sql()}", tuple(w.params), "e.created_at", "e.id")], True, predicate)
+    if flt.tags:
+        return Plan(_tag_streams(flt, now, readers), False, predicate)
+    if flt.authors is not None:
+        return Plan(_author_streams(flt, now, readers), False, predicate)
+    if flt.kinds is not None:
+        w = common_where(flt, now, readers, skip=frozenset({"kinds"}))
+        head = f"SELECT e.created_at, e.id, e.raw FROM events e INDEXED BY events_kind WHERE e.kind = ? AND {w.sql()}"
+        return Plan([Stream(head, (k, *w.params), "e.created_at", "e.id") for k in sorted(flt.kinds)], False, predicate)
+    w = common_where(flt, now, readers)
+    # Search alone: let the planner start from the FTS hits (few) rather than scan by time.
+    hint = "" if (flt.search is not None and _fts_query(flt.search)) else "INDEXED BY events_time"
+    head = f"SELECT e.created_at, e.id, e.raw FROM events e {hint} WHERE {w.sql()}"
+    return Plan([Stream(head, tuple(w.params), "e.created_at", "e.id")], False, predicate)
+
+
+def _tag_streams(flt: Filter, now: int, readers) -> list[Stream]:
+    # Drive by the tag with the fewest values; its index range holds created_at, eid and kind.
+    name = min(sorted(flt.tags), key=lambda n: len(flt.tags[n]))
+    w = common_where(flt, now, readers, skip=frozenset({f"#{name}"}), tag_alias_time="t")
+    head = (
+        "SELECT t.created_at, t.eid, e.raw FROM tags t INDEXED BY tags_value CROSS JOIN events e ON e.seq = t.seq "
+        f"WHERE t.name = ? AND t.value = ? AND {w.sql()}"
+    )
+    return [Stream(head, (name, v, *w.params), "t.created_at", "t.eid") for v in sorted(flt.tags[name])]
+
+
+def _author_streams(flt: Filter, now: int, readers) -> list[Stream]:
+    authors = sorted(flt.authors or ())
+    if flt.kinds is not None and len(authors) * len(flt.kinds) <= MAX_PAIRS:
+        w = common_where(flt, now, readers, skip=frozenset({"authors", "kinds"}))
+        head = (
+            "SELECT e.created_at, e.id, e.raw FROM events e INDEXED BY events_author_kind "
+            f"WHERE e.pubkey = ? AND e.kind = ? AND {w.sql()}"
+        )
+        return [Stream(head, (a, k, *w.params), "e.created_at", "e.id") for a in authors for k in sorted(flt.kinds)]
+    w = common_where(flt, now, readers, skip=frozenset({"authors"}))
+    head = f"SELECT e.created_at, e.id, e.raw FROM events e INDEXED BY events_author WHERE e.pubkey = ? AND {w.sql()}"
+    return [Stream(head, (a, *w.params), "e.created_at", "e.id") for a in authors]
+
+
+def _search_predicate(search: str | None) -> Callable[[bytes], bool] | None:
+    if search is None:
+        return None
+    return lambda raw: matches_search(search, _CONTENT.decode(raw).content)
+
+
+# --- running -------------------------------------------------------------------------------------------
+def _pages(conn: sqlite3.Connection, s: Stream, first: int) -> Iterator[Row]:
+    order = f" ORDER BY {s.created_col} DESC, {s.id_col} LIMIT ?"
+    rows = conn.execute(s.sql + order, (*s.params, first)).fetchall()
+    page = first
+    after = f"{s.sql} AND {s.created_col} <= ? AND ({s.created_col} < ? OR {s.id_col} > ?){order}"
+    while rows:
+        yield from rows
+        if len(rows) < page:
+            return
+        created, last = rows[-1][0], rows[-1][1]
+        page = min(page * 2, PAGE_MAX)
+        rows = conn.execute(after, (*s.params, created, created, last, page)).fetchall()
+
+
+def run_filter(conn: sqlite3.Connection, flt: Filter, limit: int, now: int, readers) -> Iterator[Row]:
+    """Up to `limit` distinct rows matching `flt`, in NIP-01 order."""
+    if limit <= 0 or not flt.can_match():
+        return
+    p = plan(flt, now, readers)
+    if p.by_ids:
+        s = p.streams[0]
+        source: Iterator[Row] = iter(sorted(conn.execute(s.sql, s.params).fetchall(), key=lambda r: (-r[0], r[1])))
+    else:
+        first = min(limit, PAGE_MAX, max(16, 2 * -(-limit // len(p.streams))))
+        gens = [_pages(conn, s, first) for s in p.streams]
+        source = gens[0] if len(gens) == 1 else heapq.merge(*gens, key=lambda r: (-r[0], r[1]))
+    last_id = None
+    taken = 0
+    for row in source:
+        if row[1] == last_id:  # the same event from two streams (or twice in one tag stream)
+            continue
+        last_id = row[1]
+        if p.predicate is not None and not p.predicate(row[2]):
+            continue
+        yield row
+        taken += 1
+        if taken >= limit:
+            return
+
+
+def run_query(conn, filters: Sequence[Filter], *, max_limit: int, now: int, readers) -> list[bytes]:
+    chosen: dict[str, Row] = {}
+    for flt in filters:
+        limit = max_limit if flt.limit is None else min(flt.limit, max_limit)
+        for row in run_filter(conn, flt, limit, now, readers):
+            chosen[row[1]] = row
+    rows = sorted(chosen.values(), key=lambda r: (-r[0], r[1]))
+    return [r[2] for r in rows]
+
+
+def run_count(conn, filters: Sequence[Filter], *, now: int, readers) -> int:
+    """NIP-45: distinct events matching any filter; `limit` does not apply to a count."""
+    live = [f for f in filters if f.can_match()]
+    if not live:
+        return 0
+    if any(f.search is not None for f in live):
+        seen: set[str] = set()
+        for flt in live:
+            seen.update(r[1] for r in run_filter(conn, flt, 2**62, now, readers))
+        return len(seen)
+    parts, params = [], []
+    for flt in live:
+        w = common_where(flt, now, readers)
+        parts.append(f"({w.sql()})")
+        params.extend(w.params)
+    return conn.execute(f"SELECT count(*) FROM events e WHERE {' OR '.join(parts)}", params).fetchone()[0]

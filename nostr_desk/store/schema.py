@@ -1,0 +1,92 @@
+"""The store's schema and its migrations, applied in order and recorded in `PRAGMA user_version`.
+
+Version 1 (store): events, their single-letter tags, NIP-09 deletions, the FTS5 search index and
+provenance. Version 2 is reserved for the pool (outbox and health_samples): append it to MIGRATIONS.
+
+Index design: NIP-01 returns newest first, ties by lowest id, so every index that serves a query ends
+in `(created_at DESC, id)`. A query on one author / kind / tag value then reads an index range in
+result order and stops at its limit, with no sort. Tags carry `created_at`, `eid` and `kind` copies so
+a tag query is answered from the tag index alone before touching the event rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .sqlite import StoreError
+
+V1 = """
+CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,  -- insert order, never reused (projections follow it)
+    id         TEXT    NOT NULL UNIQUE,
+    pubkey     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    kind       INTEGER NOT NULL,
+    addr       TEXT,      -- kind:pubkey:d for replaceable and addressable events, else NULL
+    expires_at INTEGER,   -- NIP-40
+    raw        BLOB    NOT NULL  -- canonical JSON, served as is
+);
+CREATE INDEX events_time ON events (created_at DESC, id);
+CREATE INDEX events_author ON events (pubkey, created_at DESC, id);
+CREATE INDEX events_kind ON events (kind, created_at DESC, id);
+CREATE INDEX events_author_kind ON events (pubkey, kind, created_at DESC, id);
+CREATE UNIQUE INDEX events_addr ON events (addr) WHERE addr IS NOT NULL;
+CREATE INDEX events_expiry ON events (expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE tags (
+    seq        INTEGER NOT NULL,  -- events.seq
+    name       TEXT    NOT NULL,  -- one letter
+    value      TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    eid        TEXT    NOT NULL,
+    kind       INTEGER NOT NULL,
+    PRIMARY KEY (seq, name, value)
+) WITHOUT ROWID;
+CREATE INDEX tags_value ON tags (name, value, created_at DESC, eid, kind);
+
+-- NIP-09: target is an event id (`e`) or an address kind:pubkey:d (`a`); pubkey is the deleter.
+-- For addresses, created_at is the newest deletion's: versions up to it are blocked.
+CREATE TABLE deletions (
+    target     TEXT    NOT NULL,
+    pubkey     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (target, pubkey)
+) WITHOUT ROWID;
+
+-- NIP-50: trigram tokens give substring matching; the rowid is events.seq.
+CREATE VIRTUAL TABLE events_fts USING fts5 (content, tokenize = 'trigram');
+
+CREATE TABLE event_relays (
+    event_id   TEXT    NOT NULL,
+    relay      TEXT    NOT NULL,
+    first_seen INTEGER NOT NULL,
+    PRIMARY KEY (event_id, relay)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, V1),
+]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the missing migrations, each in its own transaction; return the resulting version."""
+    current = schema_version(conn)
+    newest = max(v for v, _ in MIGRATIONS)
+    if current > newest:
+        raise StoreError(f"the event store has schema version {current}, newer than this program ({newest})")
+    for version, sql in sorted(MIGRATIONS):
+        if version <= current:
+            continue
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(f"migration to schema version {version} failed: {exc}") from exc
+        current = version
+    return current

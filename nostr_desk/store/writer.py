@@ -1,0 +1,180 @@
+"""The single writer thread: it batches submissions into one transaction and answers after COMMIT.
+
+Callers on any thread (or an asyncio loop, through `asyncio.wrap_future`) queue work and get a
+`concurrent.futures.Future`. The thread takes everything waiting (up to `max_batch`), applies it in
+one `BEGIN IMMEDIATE ... COMMIT`, and only then resolves the futures: a resolved future means the
+event is on disk. If a batch fails, it is rolled back and replayed one submission per transaction, so
+one bad submission fails alone. Maintenance jobs (`run`) execute on the same thread between batches,
+so the store never has two writers.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass
+from typing import Any
+
+from nostr_desk.protocol.event import Event
+
+from .events import Inserter
+from .model import SaveResult
+from .sqlite import StoreClosed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Save:
+    event: Event
+    raw: bytes
+    source: str | None
+    now: int | None
+    future: Future
+
+
+@dataclass(slots=True)
+class _Job:
+    fn: Callable[[sqlite3.Connection], Any]
+    future: Future
+
+
+_STOP = object()
+
+
+class Writer:
+    def __init__(self, conn: sqlite3.Connection, *, max_batch: int = 2000, name: str = "store-writer") -> None:
+        self._conn = conn
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()
+        self.batches = 0  # transactions committed (for metrics and tests)
+        self.saved = 0
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    # --- submitting ----------------------------------------------------------------------------------
+    def submit(self, event: Event, raw: bytes, source: str | None, now: int | None) -> Future[SaveResult]:
+        fut: Future[SaveResult] = Future()
+        with self._lock:  # so nothing slips in behind the stop marker
+            if self._closed:
+                raise StoreClosed("the event store is closed")
+            self._queue.put(_Save(event, raw, source, now, fut))
+        return fut
+
+    def run(self, fn: Callable[[sqlite3.Connection], Any]) -> Future:
+        """Run `fn(conn)` on the writer thread (it manages its own transaction)."""
+        fut: Future = Future()
+        with self._lock:
+            if self._closed:
+                raise StoreClosed("the event store is closed")
+            self._queue.put(_Job(fn, fut))
+        return fut
+
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def close(self, timeout: float | None = 60) -> None:
+        """Finish everything queued, then stop the thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
+        self._thread.join(timeout)
+
+    # --- the thread ----------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            batch = [item]
+            while len(batch) < self._max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stopping = True
+                    break
+                batch.append(nxt)
+            self._process(batch)
+
+    def _process(self, batch: list) -> None:
+        saves: list[_Save] = []
+        for item in batch:
+            if isinstance(item, _Job):
+                self._save_all(saves)
+                saves = []
+                _resolve_call(item.future, item.fn, self._conn)
+            else:
+                saves.append(item)
+        self._save_all(saves)
+
+    def _save_all(self, saves: list[_Save]) -> None:
+        if not saves:
+            return
+        try:
+            results = self._transaction(saves)
+        except Exception:
+            log.exception("store batch of %d failed; retrying one by one", len(saves))
+            self._rollback()
+            for item in saves:
+                try:
+                    results = self._transaction([item])
+                except Exception as exc:  # noqa: BLE001 - the submitter gets the error
+                    self._rollback()
+                    _settle(item.future, exc=exc)
+                else:
+                    _settle(item.future, results[0])
+            return
+        for item, result in zip(saves, results):
+            _settle(item.future, result)
+
+    def _transaction(self, saves: list[_Save]) -> list[SaveResult]:
+        conn = self._conn
+        ins = Inserter(conn)
+        conn.execute("BEGIN IMMEDIATE")
+        clock = int(time.time())
+        results = [ins.apply(s.event, s.raw, s.source, clock if s.now is None else s.now) for s in saves]
+        ins.flush()
+        conn.execute("COMMIT")
+        self.batches += 1
+        self.saved += len(saves)
+        return results
+
+    def _rollback(self) -> None:
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.exception("rollback failed")
+
+
+def _settle(fut: Future, result: Any = None, *, exc: BaseException | None = None) -> None:
+    try:  # the caller may have cancelled (e.g. asyncio.wrap_future of a cancelled task)
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)
+    except InvalidStateError:
+        pass
+
+
+def _resolve_call(fut: Future, fn: Callable, conn: sqlite3.Connection) -> None:
+    try:
+        result = fn(conn)
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        _settle(fut, exc=exc)
+    else:
+        _settle(fut, result)
