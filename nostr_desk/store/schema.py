@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlite3
 
 from .sqlite import StoreError
+from .health_log import V2_HEALTH
+from .outbox import V2_OUTBOX
 
 V1 = """
 CREATE TABLE events (
@@ -66,6 +68,7 @@ CREATE TABLE event_relays (
 
 MIGRATIONS: list[tuple[int, str]] = [
     (1, V1),
+    (2, V2_OUTBOX + V2_HEALTH),  # pool: durable outbox + relay health series (store/outbox.py, store/health_log.py)
 ]
 
 
