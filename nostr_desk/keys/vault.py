@@ -101,7 +101,7 @@ def _refusal(found: str, backends: list[KeyringBackend]) -> str:
         fix = _platform_fix()
     return (
         f"No secure keyring is available: found {found}, which nostr-desk will not use because {why} "
-        f"{fix} Or use a session-only key, which is kept in memory and forgotten when the app exits."
+        f"{fix} Without one, nostr-desk can only use a session-only key, kept in memory and forgotten when the app exits."
     )
 
 
