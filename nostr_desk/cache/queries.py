@@ -193,8 +193,10 @@ class CacheQueries:
         return out
 
 
+# One event can arrive by two routes (a reaction both p-tags the user and targets the user's note);
+# GROUP BY keeps one row, MAX(target) the route that knows the target.
 _NOTIFICATIONS_SQL = """
-SELECT * FROM (
+SELECT n.id, n.kind, n.author, n.created_at, MAX(n.target) FROM (
     SELECT m.event_id AS id, m.kind AS kind, m.author AS author, m.created_at AS created_at, NULL AS target
       FROM cache_mentions m WHERE m.pubkey = :me AND m.author != :me
     UNION

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from nostr_desk.protocol.errors import InvalidMessage
+from nostr_desk.protocol.errors import InvalidMessage, ProtocolError
 from nostr_desk.protocol.keys import is_hex
 from nostr_desk.protocol.nip19 import encode_npub
 
@@ -113,6 +113,6 @@ def short_npub(pubkey: str) -> str:
     """What to show for someone without a profile: the start of their npub."""
     try:
         text = encode_npub(pubkey)
-    except Exception:  # noqa: BLE001 - a malformed key still needs a label
+    except ProtocolError:  # a malformed key still needs a label
         return pubkey[:12]
     return f"{text[:12]}…{text[-4:]}"
