@@ -44,6 +44,8 @@ class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             return _DECODER.decode(data)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             raise InvalidEvent(_shape_message(exc)) from None
+        except UnicodeEncodeError:  # a `str` holding lone surrogates cannot be UTF-8
+            raise InvalidEvent("malformed JSON (lone surrogate in text)") from None
 
     @classmethod
     def from_obj(cls, obj: Any) -> Event:

@@ -9,6 +9,7 @@ decoded once, straight into the typed `Event`; a relay can forward stored JSON w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -98,27 +99,31 @@ RelayMessage = Union[RelayEvent, RelayOk, RelayEose, RelayClosed, RelayNotice, R
 
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 _ENC = msgspec.json.Encoder()
+# What msgspec can raise on hostile input: bad JSON or types, nesting deeper than the C stack allows
+# (RecursionError), and a `str` frame holding lone surrogates (UnicodeEncodeError).
+_DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeEncodeError)
 
 
 def split_frame(data: str | bytes) -> list[msgspec.Raw]:
     """The top-level JSON array of a frame as raw slices; anything else is `InvalidMessage`."""
     try:
         parts = _RAW_LIST.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except _DECODE_ERRORS:
         raise InvalidMessage("message is not a JSON array") from None
     if not parts:
         raise InvalidMessage("empty message array")
     return parts
 
 
-def _value(raw: msgspec.Raw) -> Any:
-    return msgspec.json.decode(raw)
+def _decode(raw: msgspec.Raw, type: Any = Any) -> Any:
+    """A raw slice decoded as `type`; msgspec's errors pass through for the caller to name."""
+    return msgspec.json.decode(raw, type=type)
 
 
 def _string(raw: msgspec.Raw, what: str) -> str:
     try:
-        return msgspec.json.decode(raw, type=str)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _decode(raw, str)
+    except _DECODE_ERRORS:
         raise InvalidMessage(f"{what} must be a string") from None
 
 
@@ -135,7 +140,11 @@ def _filters(parts: list[msgspec.Raw], sub_id: str) -> tuple[Filter, ...]:
     out = []
     for raw in parts:
         try:
-            out.append(Filter.from_obj(_value(raw)))
+            try:
+                value = _decode(raw)
+            except _DECODE_ERRORS:  # e.g. 1e400, which msgspec refuses as out of range
+                raise InvalidFilter("filter is not valid JSON") from None
+            out.append(Filter.from_obj(value))
         except InvalidFilter as exc:
             exc.sub_id = sub_id
             raise
@@ -189,7 +198,7 @@ def parse_relay_message(data: str | bytes) -> RelayMessage:
         if verb == "EVENT" and n == 3:
             return RelayEvent(_string(parts[1], "subscription id"), _event(parts[2]))
         if verb == "OK" and n == 4:
-            return RelayOk(_string(parts[1], "event id"), msgspec.json.decode(parts[2], type=bool),
+            return RelayOk(_string(parts[1], "event id"), _decode(parts[2], bool),
                            _string(parts[3], "OK message"))
         if verb == "EOSE" and n == 2:
             return RelayEose(_string(parts[1], "subscription id"))
@@ -199,33 +208,31 @@ def parse_relay_message(data: str | bytes) -> RelayMessage:
         if verb == "NOTICE" and n == 2:
             return RelayNotice(_string(parts[1], "NOTICE message"))
         if verb == "COUNT" and n == 3:
-            body = msgspec.json.decode(parts[2], type=dict[str, Any])
+            body = _decode(parts[2], dict[str, Any])
             count = body.get("count")
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 raise InvalidMessage("COUNT needs a non-negative integer count")
             return RelayCount(_string(parts[1], "subscription id"), count, body.get("approximate") is True)
         if verb == "AUTH" and n == 2:
             return RelayAuth(_string(parts[1], "challenge"))
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except _DECODE_ERRORS:
         raise InvalidMessage(f"malformed {verb} message") from None
     raise InvalidMessage(f"unexpected relay message {verb[:20]!r} with {n} elements")
 
 
-def peek_event_id(raw_event: bytes) -> str | None:
-    """The `"id"` of a raw event object without parsing it (cheap: for de-duplication and errors)."""
-    at = raw_event.find(b'"id"')
-    if at < 0:
-        return None
-    start = raw_event.find(b'"', raw_event.find(b":", at + 4) + 1) + 1
-    candidate = raw_event[start : start + 64]
-    if len(candidate) == 64 and raw_event[start + 64 : start + 65] == b'"':
-        try:
-            text = candidate.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-        if all(c in "0123456789abcdef" for c in text):
-            return text
-    return None
+def peek_event_id(raw_event: bytes | str) -> str | None:
+    """The `"id"` of a raw event object without parsing it (cheap: for de-duplication and errors).
+
+    Only an `"id"` key counts: one right after `{` or `,`. Inside a JSON string every quote is
+    escaped, so text in the content or tags (`\\"id\\":...`) cannot pass for the key.
+    """
+    if isinstance(raw_event, str):
+        raw_event = raw_event.encode("utf-8", "surrogatepass")
+    match = _ID_KEY.search(raw_event)
+    return match.group(1).decode("ascii") if match else None
+
+
+_ID_KEY = re.compile(rb'[{,][ \t\r\n]*"id"[ \t\r\n]*:[ \t\r\n]*"([0-9a-f]{64})"')
 
 
 # --- encoding -------------------------------------------------------------------------------------

