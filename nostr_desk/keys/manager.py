@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nostr_desk.protocol import nip19
-from nostr_desk.protocol.errors import ProtocolError
+from nostr_desk.protocol import nip19, nip49
+from nostr_desk.protocol.errors import CryptoError, ProtocolError
 from nostr_desk.protocol.keys import SecretKey, is_hex, is_valid_pubkey
 
 from .accounts import Account, AccountBook, AccountsError
@@ -24,8 +24,7 @@ from .vault import KeyVault
 
 log = logging.getLogger(__name__)
 
-# NIP-49 key-security bytes
-KS_INSECURE, KS_SECURE, KS_UNKNOWN = 0, 1, 2
+KS_INSECURE, KS_SECURE, KS_UNKNOWN = nip49.KeySecurity.INSECURE, nip49.KeySecurity.SECURE, nip49.KeySecurity.UNKNOWN
 DEFAULT_LOG_N = 16
 
 
@@ -67,13 +66,15 @@ def parse_key_text(text: str, password: str | None = None) -> ParsedKey:
 
 
 def _decrypt_ncryptsec(value: nip19.Ncryptsec, password: str | None) -> ParsedKey:
-    from nostr_desk.protocol import nip49
-
     if password is None:
         raise PasswordRequired("an ncryptsec needs its password")
-    secret = _or_import_error(
-        lambda: nip49.decrypt(value, password), "cannot open the ncryptsec: wrong password, or it is damaged"
-    )
+    problem = None
+    try:
+        secret = nip49.decrypt(value, password)
+    except CryptoError as exc:  # its messages describe the failure, never the input or the password
+        problem = exc.text
+    if problem is not None:
+        raise KeyImportError(f"cannot open the ncryptsec: {problem}")
     security = value.key_security_byte if value.key_security_byte in (0, 1) else KS_UNKNOWN
     return ParsedKey(secret.public_key, secret, security)
 
@@ -161,15 +162,13 @@ class KeyManager:
 
     def export_ncryptsec(self, pubkey: str, password: str, *, log_n: int = DEFAULT_LOG_N) -> str:
         """An encrypted NIP-49 backup of the account's secret."""
-        from nostr_desk.protocol import nip49
-
         account = self._require(pubkey)
         if account.watch_only:
             raise AccountsError("a watch-only account has no secret key to export")
         secret = self.vault.load(account.pubkey)
         return nip49.encrypt(
-            secret, password, log_n=log_n, key_security_byte=account.key_security, salt=self._rng(16),
-            nonce=self._rng(24),
+            secret, password, log_n=log_n, key_security=account.key_security, salt=self._rng(nip49.SALT_LEN),
+            nonce=self._rng(nip49.NONCE_LEN),
         )
 
     def accounts(self) -> list[Account]:

@@ -180,7 +180,11 @@ class KeyVault:
     def store(self, secret: SecretKey) -> str:
         """File the secret under its pubkey; returns the pubkey."""
         pubkey = secret.public_key
-        self._call("store the key for", pubkey, self._backend.set_password, secret.secret_bytes().hex())
+        # The hex is made inside the call, so no frame of ours holds it as a local a traceback could show.
+        def write(service: str, user: str) -> None:
+            self._backend.set_password(service, user, secret.secret_bytes().hex())
+
+        self._call("store the key for", pubkey, write)
         log.info("stored the key for %s in %s", pubkey, self.backend_name)
         return pubkey
 
@@ -208,12 +212,11 @@ class KeyVault:
         log.info("deleted the key for %s from %s", pubkey, self.backend_name)
         return True
 
-    def _call(self, doing: str, pubkey: str, method, *secret_args):
-        # `secret_args` is never formatted: only what we are doing and for whom goes into messages.
-        # The error is raised after the `except` block ends, so it has no __context__ either: a
+    def _call(self, doing: str, pubkey: str, method):
+        # Only what we are doing and for whom goes into messages. The error is raised after the `except` block ends, so it has no __context__ either: a
         # backend's exception (and its traceback's locals) could hold the value being written.
         try:
-            return method(self._service, pubkey, *secret_args)
+            return method(self._service, pubkey)
         except KeyringLocked:
             failure = None
         except Exception as exc:  # secretstorage/D-Bus errors are not all KeyringErrors
