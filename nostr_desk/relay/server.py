@@ -1,0 +1,305 @@
+"""The relay's I/O: websockets on one port, one `Connection` per client, and the shared pipeline
+(ingest -> store -> OK -> fan-out; REQ -> query in a thread -> EOSE) that sessions' actions drive.
+
+Per connection: a reader loop feeds frames to the sans-I/O `Session` and performs its actions; a
+writer task drains the bounded `Outbox`. EVENTs are pipelined (up to `max_inflight_events` awaiting
+their OK); when that many are in flight the reader stops reading, so a flooding client is slowed by
+TCP, not by relay memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from nostr_desk.protocol.event import Event
+from nostr_desk.protocol.kinds import CLIENT_AUTH, is_ephemeral
+from nostr_desk.protocol.messages import (
+    RelayClosed,
+    RelayCount,
+    RelayEose,
+    RelayNotice,
+    RelayOk,
+    encode,
+    encode_event_frame,
+    peek_event_id,
+)
+from nostr_desk.store import EventStore, SaveOutcome, SaveResult
+
+from .auth import acceptable_relay_urls
+from .config import RelayConfig
+from .http import make_process_request
+from .metrics import Metrics
+from .outbox import Outbox
+from .ratelimit import KeyedBuckets
+from .session import Count, Ingest, Query, Send, Session, Subscribe, Unsubscribe, VerifyAuth
+from .subscriptions import LiveSub, SubscriptionIndex
+from .verify import Verifier
+
+log = logging.getLogger(__name__)
+
+EPHEMERAL_OK = SaveResult(SaveOutcome.EPHEMERAL)
+FANOUT_OUTCOMES = frozenset({SaveOutcome.SAVED, SaveOutcome.REPLACED, SaveOutcome.EPHEMERAL})
+BACKLOG_MAX = 1_000  # live events held for one subscription while its stored events are sent
+
+
+class Connection:
+    """One client: its websocket, session, outbox, and the tasks working for it."""
+
+    def __init__(self, relay: RelayServer, ws: ServerConnection) -> None:
+        self.ws = ws
+        config = relay.config
+        host_header = ws.request.headers.get("Host") if ws.request else None
+        self.session = Session(
+            config,
+            challenge=secrets.token_hex(16),
+            relay_urls=acceptable_relay_urls(config.host, relay.port, config.public_urls, host_header),
+            wall_clock=time.time,
+            monotonic=time.monotonic,
+            metrics=relay.metrics,
+            owner=self,
+        )
+        self.outbox = Outbox(config.outbox_max_frames, config.outbox_max_bytes)
+        self.inflight = asyncio.Semaphore(config.max_inflight_events)
+        self.dropped = False
+
+    def may_read(self, event: Event) -> bool:
+        """Kinds 4/1059: only for a party to them (author or p-tagged) that has AUTHed."""
+        authed = self.session.authed
+        if not authed:
+            return False
+        if event.pubkey in authed:
+            return True
+        return any(len(t) >= 2 and t[0] == "p" and t[1] in authed for t in event.tags)
+
+
+class RelayServer:
+    def __init__(self, config: RelayConfig, store: EventStore) -> None:
+        self.config = config
+        self.store = store
+        self.metrics = Metrics()
+        self.index = SubscriptionIndex()
+        self.verifier = Verifier(config.verify_workers, config.verified_cache_size)
+        self.pubkey_buckets = KeyedBuckets(config.pubkey_event_rate, time.monotonic)
+        self.connections: set[Connection] = set()
+        self.port = config.port
+        self._server: Server | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        cfg = self.config
+        self._server = await serve(
+            self._handle,
+            cfg.host,
+            cfg.port,
+            process_request=make_process_request(cfg, lambda: len(self.connections) >= cfg.max_connections),
+            compression=None,  # loopback: deflate would cost CPU on every frame for nothing
+            max_size=cfg.websocket_max_size,
+            max_queue=16,
+            write_limit=256 * 1024,
+            ping_interval=30,
+            ping_timeout=60,
+            close_timeout=5,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop accepting, close clients with 1001, then let in-flight writes reach the store."""
+        if self._server is not None:
+            self._server.close()  # closes the listener, then every client with 1001 (going away)
+            await self._server.wait_closed()
+            self._server = None
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+        self.verifier.close()
+
+    # --- one connection ------------------------------------------------------------------------
+    async def _handle(self, ws: ServerConnection) -> None:
+        conn = Connection(self, ws)
+        self.connections.add(conn)
+        self.metrics.connections += 1
+        self.metrics.connections_total += 1
+        writer = asyncio.create_task(self._write_loop(conn))
+        try:
+            await self._perform(conn, conn.session.greeting())
+            while not conn.dropped:
+                data = await ws.recv(decode=False)
+                try:
+                    actions = conn.session.receive(data)
+                except Exception:  # a bug must cost one answer, not the connection
+                    log.exception("session failed on a frame")
+                    actions = [Send(encode(RelayNotice("error: internal error handling that message")))]
+                await self._perform(conn, actions)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connections.discard(conn)
+            self.metrics.connections -= 1
+            for action in conn.session.close_all():
+                self.index.remove(action.sub)
+            conn.outbox.close()
+            writer.cancel()
+
+    async def _write_loop(self, conn: Connection) -> None:
+        ws = conn.ws
+        try:
+            while True:
+                frame = await conn.outbox.get()
+                await ws.send(frame, text=True)
+        except (EOFError, ConnectionClosed):
+            pass
+
+    async def _perform(self, conn: Connection, actions: list) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                await conn.outbox.put(action.frame)
+            elif isinstance(action, Ingest):
+                await conn.inflight.acquire()  # at the limit, stop reading this client
+                self._spawn(self._ingest(conn, action.event))
+            elif isinstance(action, Subscribe):
+                self.index.add(action.sub)
+            elif isinstance(action, Unsubscribe):
+                self.index.remove(action.sub)
+            elif isinstance(action, Query):
+                self._spawn(self._query(conn, action))
+            elif isinstance(action, Count):
+                self._spawn(self._count(conn, action))
+            elif isinstance(action, VerifyAuth):
+                # Awaited in line: a REQ right behind the AUTH must see the new auth state.
+                valid = await self.verifier.verify(action.event)
+                await self._perform(conn, conn.session.auth_verified(action.event, valid))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- writes -------------------------------------------------------------------------------
+    async def _ingest(self, conn: Connection, event: Event) -> None:
+        try:
+            accepted, message = await self.accept(event)
+            await conn.outbox.put(encode(RelayOk(event.id, accepted, message)))
+        finally:
+            conn.inflight.release()
+
+    async def accept(self, event: Event) -> tuple[bool, str]:
+        """Verify, rate-limit by author, store, fan out. Returns the OK (accepted, message)."""
+        if not await self.verifier.verify(event):
+            self.metrics.verify_failures += 1
+            self.metrics.reject("invalid")
+            return False, "invalid: event id or signature is not valid"
+        if not self.pubkey_buckets.take(event.pubkey):
+            self.metrics.reject("rate-limited")
+            return False, f"rate-limited: more than {self.config.pubkey_event_rate.rate:g} events per second from this author"
+        try:
+            result = await self.store_and_fan_out(event)
+        except Exception as exc:  # the store is closed or broken: the client must hear of it
+            log.warning("store refused an event: %s", exc)
+            self.metrics.reject("error")
+            return False, "error: could not save the event"
+        return result.accepted, result.message
+
+    async def store_and_fan_out(self, event: Event) -> SaveResult:
+        """Store (ephemeral kinds skip the store), count the outcome, deliver live. Store errors raise."""
+        raw = event.to_bytes()
+        if is_ephemeral(event.kind):
+            result = EPHEMERAL_OK  # delivered live, never stored: no writer round trip
+        else:
+            result = await self.store.save(event, raw)
+        if result.accepted:
+            self.metrics.accepted[result.outcome.value] += 1
+        else:
+            self.metrics.reject(result.message.partition(":")[0] or "error")
+        if result.outcome in FANOUT_OUTCOMES:
+            self.fan_out(event, raw)
+        return result
+
+    # --- live delivery ------------------------------------------------------------------------
+    def fan_out(self, event: Event, raw: bytes) -> None:
+        """Queue `raw` for every live subscription that matches; never waits."""
+        if event.kind == CLIENT_AUTH:  # NIP-42: never broadcast
+            return
+        subs = self.index.match(event)
+        if not subs:
+            return
+        restricted = event.kind in self.config.restricted_kinds
+        for sub in subs:
+            conn: Connection = sub.owner
+            if restricted and not conn.may_read(event):
+                continue
+            frame = encode_event_frame(sub.sub_id, raw)
+            if sub.backlog is not None:  # its stored events are still being sent
+                if len(sub.backlog) < BACKLOG_MAX:
+                    sub.backlog.append((event.id, frame, event))
+                else:
+                    self._slow(conn, sub)
+            elif conn.outbox.offer(frame):
+                self.metrics.events_delivered += 1
+            else:
+                self._slow(conn, sub)
+
+    def _slow(self, conn: Connection, sub: LiveSub) -> None:
+        """A client that cannot keep up loses the subscription, and if even that cannot be said, the
+        connection: memory per client stays bounded."""
+        self.metrics.slow_consumers += 1
+        conn.session.drop(sub)
+        self.index.remove(sub)
+        message = encode(RelayClosed(sub.sub_id, "error: client too slow to receive events; subscription closed"))
+        if not conn.outbox.force(message) and not conn.dropped:
+            conn.dropped = True
+            conn.outbox.close()
+            self._spawn(conn.ws.close(1008, "client too slow"))
+
+    # --- reads --------------------------------------------------------------------------------
+    async def _query(self, conn: Connection, q: Query) -> None:
+        sub = q.sub
+        rows: list[bytes] = []
+        if q.filters:
+            started = time.perf_counter()
+            try:
+                rows = await asyncio.to_thread(self.store.query, q.filters, now=int(time.time()), readers=q.readers)
+            except Exception as exc:
+                log.warning("query failed: %s", exc)
+                conn.session.drop(sub)
+                self.index.remove(sub)
+                await conn.outbox.put(encode(RelayClosed(sub.sub_id, "error: the query failed")))
+                return
+            self.metrics.query_done((time.perf_counter() - started) * 1000)
+        for raw in rows:
+            if sub.closed or not await conn.outbox.put(encode_event_frame(sub.sub_id, raw)):
+                return
+        if sub.closed or not await conn.outbox.put(encode(RelayEose(sub.sub_id))):
+            return
+        backlog, sub.backlog = sub.backlog, None
+        if backlog:
+            sent = {peek_event_id(r) for r in rows}
+            for event_id, frame, _ in backlog:
+                if event_id in sent:
+                    continue
+                if not conn.outbox.offer(frame):
+                    self._slow(conn, sub)
+                    return
+
+    async def _count(self, conn: Connection, c: Count) -> None:
+        n = 0
+        if c.filters:
+            try:
+                n = await asyncio.to_thread(self.store.count, c.filters, now=int(time.time()), readers=c.readers)
+            except Exception as exc:
+                log.warning("count failed: %s", exc)
+                await conn.outbox.put(encode(RelayClosed(c.sub_id, "error: the count failed")))
+                return
+        await conn.outbox.put(encode(RelayCount(c.sub_id, n)))
+
+    # --- introspection ------------------------------------------------------------------------
+    def queue_depths(self) -> list[int]:
+        return [len(c.outbox) for c in self.connections]
+
