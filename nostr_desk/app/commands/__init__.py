@@ -6,5 +6,6 @@ Add a command by writing its module and naming it in `COMMANDS` (kept sorted).
 COMMANDS = [
     "decode",
     "keys",
+    "relay",
     "verify",
 ]

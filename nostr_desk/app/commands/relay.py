@@ -1,0 +1,59 @@
+"""`nostr-desk relay`: run the local relay without a window, until Ctrl-C or SIGTERM.
+
+Shutdown is ordered: stop accepting, close clients with 1001, wait for in-flight events to commit,
+flush the store's writer and close SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from nostr_desk import relay as relay_mod
+from nostr_desk.app.config import build_config
+from nostr_desk.app.services import relay_config
+from nostr_desk.store import EventStore, StoreConfig
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("relay", help="run the local relay headless (no window) until Ctrl-C / SIGTERM")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1; anything else is reachable from elsewhere)")
+    p.add_argument("--port", type=int, help="port to listen on (default 4869; 0 picks a free one)")
+    p.add_argument("--db", help="the event store file (default: events.sqlite3 in the data folder)")
+    p.add_argument("--data-dir", help="the data folder (default: the per-user folder of this OS)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = build_config(args.data_dir, relay_host=args.host, relay_port=args.port)
+    db = Path(args.db) if args.db else config.paths.ensure().event_db
+    store_config = StoreConfig(path=db, max_limit=config.limits.max_limit)
+    try:
+        return asyncio.run(_serve(relay_config(relay_mod, config), store_config))
+    except OSError as exc:  # e.g. the port is taken
+        print(f"nostr-desk relay: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+async def _serve(config: relay_mod.RelayConfig, store_config: StoreConfig) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    store = EventStore.open(store_config)
+    try:
+        relay = relay_mod.LocalRelay(config, store)
+        await relay.start()
+        try:
+            print(f"relay listening on {relay.url} (store {store_config.path})", flush=True)
+            await stop.wait()
+            print("stopping: closing clients, flushing the store", flush=True)
+        finally:
+            await relay.stop()
+    finally:
+        store.close()
+    print("relay stopped", flush=True)
+    return 0
