@@ -138,7 +138,7 @@ def relay_config(relay_mod: Any, config: AppConfig) -> Any:
     cls = relay_mod.RelayConfig
     wanted = {
         "host": config.relay_host, "port": config.relay_port,
-        "max_message_bytes": config.limits.max_message_bytes,
+        "max_message_length": config.limits.max_message_bytes,
         "max_subscriptions": config.limits.max_subscriptions,
         "max_filters": config.limits.max_filters, "max_limit": config.limits.max_limit,
         "max_event_tags": config.limits.max_event_tags,

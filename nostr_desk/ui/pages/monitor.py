@@ -1,15 +1,179 @@
-"""The Monitor page (being built)."""
+"""The Monitor page: live per-relay charts of latency, status, events/s, rate limits, bad signatures.
+
+Data flow: bridge signals (samples, status changes, event counts per tick) and a once-a-second poll of
+the pool's counters go into ring buffers (`SeriesBook`); a 1 s timer redraws the visible charts from
+them. Nothing is drawn per event. History for the 5 min / 1 h / 24 h windows is loaded from the
+health samples the pool stores, so charts survive a restart.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea,
+                               QVBoxLayout, QWidget)
+
+from nostr_desk.ui.charts.plots import RelayPlot, colour_for
+from nostr_desk.ui.charts.ring import SeriesBook
+from nostr_desk.ui.history import load_history
+from nostr_desk.ui.models.relays import GOOD, TRYING
 from nostr_desk.ui.pages.base import Page, empty_state, page_layout
+from nostr_desk.ui.pool_access import PoolAccess
+
+log = logging.getLogger(__name__)
+
+WINDOWS = {"5 minutes": 300, "1 hour": 3600, "24 hours": 86400}
+LATENCY = {"Ping": "ping_ms", "REQ → EOSE": "eose_ms", "Publish → OK": "ok_ms", "Connect": "connect_ms"}
+
+
+def status_level(status: str) -> float:
+    status = status.lower()
+    return 2.0 if status in GOOD else 1.0 if status in TRYING else 0.0
 
 
 class MonitorPage(Page):
     title = "Monitor"
     tooltip = "Live health charts per relay"
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None, redraw_ms: int = 1000) -> None:
         super().__init__(parent)
-        layout = page_layout(self, "Monitor")
-        layout.addWidget(empty_state("Nothing here yet."), 1)
+        self.book = SeriesBook()
+        self.access: PoolAccess | None = None
+        self.colours: dict[str, str] = {}
+        self.toggles: dict[str, QCheckBox] = {}
+        self.redraws = 0
+        layout = page_layout(self, "Monitor", "Each relay's health over time. Hover a chart for values; "
+                             "untick a relay to hide it.")
+        controls = QHBoxLayout()
+        self.window_box = QComboBox()
+        self.window_box.addItems(list(WINDOWS))
+        self.window_box.setToolTip("How much history the charts show (kept across restarts)")
+        self.window_box.currentTextChanged.connect(lambda _t: self.redraw())
+        self.latency_box = QComboBox()
+        self.latency_box.addItems(list(LATENCY))
+        self.latency_box.setToolTip("Which latency the first chart shows")
+        self.latency_box.currentTextChanged.connect(lambda _t: self.redraw())
+        controls.addWidget(QLabel("Window"))
+        controls.addWidget(self.window_box)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel("Latency"))
+        controls.addWidget(self.latency_box)
+        controls.addStretch(1)
+        layout.addLayout(controls)
+
+        body = QHBoxLayout()
+        self.legend = QVBoxLayout()
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignTop)
+        legend_w = QWidget()
+        legend_w.setLayout(self.legend)
+        scroll = QScrollArea()
+        scroll.setWidget(legend_w)
+        scroll.setWidgetResizable(True)
+        scroll.setFixedWidth(230)
+        scroll.setToolTip("Relays: tick to show, untick to hide")
+        body.addWidget(scroll)
+        self.empty = empty_state("No relays to watch yet. Add relays on the Relays page; their health "
+                                 "appears here within seconds.")
+        self.legend.addWidget(self.empty)
+
+        grid = QGridLayout()
+        self.latency = RelayPlot("Latency", "ms")
+        self.status = RelayPlot("Status (2 connected · 1 trying · 0 down)", "", step=True,
+                                fmt=lambda v: {2: "connected", 1: "trying", 0: "down"}.get(round(v), "?"))
+        self.status.setYRange(-0.1, 2.2)
+        self.events = RelayPlot("Events received", "per s")
+        self.rate_limits = RelayPlot("Rate-limit signals", "per s")
+        self.failures = RelayPlot("Signature failures", "per s")
+        grid.addWidget(self.latency, 0, 0, 1, 2)
+        grid.addWidget(self.status, 1, 0)
+        grid.addWidget(self.events, 1, 1)
+        grid.addWidget(self.rate_limits, 2, 0)
+        grid.addWidget(self.failures, 2, 1)
+        body.addLayout(grid, 1)
+        layout.addLayout(body, 1)
+        self.timer = QTimer(self)
+        self.timer.setInterval(redraw_ms)
+        self.timer.timeout.connect(self.tick)
+
+    # --- feeding the rings ------------------------------------------------------------------------------
+    def attach(self, services: Any, bridge: Any) -> None:
+        super().attach(services, bridge)
+        bridge.health_sample.connect(self.on_sample)
+        bridge.status_changed.connect(self.on_status)
+        bridge.events_tick.connect(self.on_events)
+        if services.pool is not None:
+            self.access = PoolAccess(services.pool, services)
+            for url, metric, t, v in load_history(services, since=time.time() - max(WINDOWS.values())):
+                self.book.add(url, metric, t, v)
+        else:
+            self.empty.setText("The relay pool is not running, so there is nothing to chart. "
+                               + services.problems.get("pool", ""))
+        self.timer.start()
+
+    def on_sample(self, sample: Any) -> None:
+        self.book.add(sample.url, sample.metric, sample.at or time.time(), sample.value)
+
+    def on_status(self, notice: Any) -> None:
+        self.book.add(notice.url, "status", notice.at or time.time(), status_level(notice.new))
+
+    def on_events(self, counts: Any, _events: Any) -> None:
+        now = time.time()
+        for url in self.colours:
+            self.book.add(url, "events", now, counts.get(url, 0))
+
+    def poll(self) -> None:
+        """Counters and status from the pool's snapshots, once a tick."""
+        if self.access is None:
+            return
+        now = time.time()
+        for snap in self.access.snapshots():
+            self._ensure_relay(snap.url)
+            self.book.add(snap.url, "status", now, status_level(str(snap.status)))
+            self.book.add_count(snap.url, "rate_limited", now, snap.rate_limited)
+            self.book.add_count(snap.url, "verify_failures", now, snap.verify_failures)
+
+    def _ensure_relay(self, url: str) -> None:
+        if url in self.colours:
+            return
+        self.colours[url] = colour = colour_for(len(self.colours))
+        box = QCheckBox(url)
+        box.setChecked(True)
+        box.setToolTip(f"Show {url} in the charts")
+        box.setStyleSheet(f"QCheckBox {{ color: {colour}; font-weight: bold; }}")
+        box.toggled.connect(lambda _v: self.redraw())
+        self.toggles[url] = box
+        self.empty.hide()
+        self.legend.addWidget(box)
+
+    # --- drawing ----------------------------------------------------------------------------------------
+    def tick(self) -> None:
+        self.poll()
+        if self.isVisible():
+            self.redraw()
+
+    def visible_relays(self) -> dict[str, str]:
+        return {url: c for url, c in self.colours.items() if self.toggles[url].isChecked()}
+
+    def redraw(self) -> int:
+        now = time.time()
+        since = now - WINDOWS[self.window_box.currentText()]
+        urls = self.visible_relays()
+        metric = LATENCY[self.latency_box.currentText()]
+        gap = 3 * (self.services.pool.config.ping_interval if self._has_ping() else 30.0)
+        drawn = self.latency.redraw(self.book, metric, urls, since, now, gap=gap)
+        drawn += self.status.redraw(self.book, "status", urls, since, now, gap=5.0)
+        drawn += self.events.redraw(self.book, "events", urls, since, now, gap=5.0)
+        drawn += self.rate_limits.redraw(self.book, "rate_limited", urls, since, now, gap=5.0)
+        drawn += self.failures.redraw(self.book, "verify_failures", urls, since, now, gap=5.0)
+        self.redraws += 1
+        return drawn
+
+    def _has_ping(self) -> bool:
+        pool = getattr(self.services, "pool", None)
+        return bool(getattr(getattr(pool, "config", None), "ping_interval", 0))
+
+    def shown(self) -> None:
+        self.redraw()

@@ -1,0 +1,106 @@
+"""pyqtgraph plots for per-relay time series: one curve per relay, a time axis, a hover read-out.
+
+`RelayPlot.redraw(book, metric, urls, since, now)` copies the window's samples into the curves; it is
+called from a timer, never per sample. Hovering shows the nearest sample of each visible relay.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QPalette
+
+from nostr_desk.ui.charts.ring import SeriesBook
+
+pg.setConfigOptions(antialias=True)
+
+PALETTE = ("#3b82f6", "#ef4444", "#10b981", "#f59e0b", "#8b5cf6", "#ec4899", "#14b8a6", "#84cc16",
+           "#f97316", "#6366f1", "#06b6d4", "#a855f7")
+
+
+def colour_for(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+class RelayPlot(pg.PlotWidget):
+    def __init__(self, title: str, unit: str, *, step: bool = False,
+                 fmt: Callable[[float], str] = lambda v: f"{v:.0f}") -> None:
+        super().__init__(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        # Colours from the palette, so the charts follow the system's light or dark scheme.
+        palette = self.palette()
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for side in ("left", "bottom"):
+            axis = self.getAxis(side)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+        self.setTitle(title)
+        self.setLabel("left", unit)
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.setMouseEnabled(x=False, y=False)
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self.setMinimumHeight(150)
+        self.step = step
+        self.fmt = fmt
+        self.unit = unit
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.readout = pg.TextItem(anchor=(0, 0), color="#888")
+        self.readout.setZValue(10)
+        self.addItem(self.readout, ignoreBounds=True)
+        self.scene().sigMouseMoved.connect(self._hover)
+        self.last_hover = ""
+
+    def curve(self, url: str, colour: str) -> pg.PlotDataItem:
+        item = self.curves.get(url)
+        if item is None:
+            pen = pg.mkPen(colour, width=2)
+            item = self.plot([], [], pen=pen, name=url, connect="finite")
+            self.curves[url] = item
+        return item
+
+    def redraw(self, book: SeriesBook, metric: str, urls: dict[str, str], since: float, now: float,
+               gap: float = 0.0) -> int:
+        """Draw `metric` for the relays in `urls` (url → colour); hidden relays are cleared. Points drawn."""
+        drawn = 0
+        for url, item in list(self.curves.items()):
+            if url not in urls:
+                item.setData([], [])
+        for url, colour in urls.items():
+            t, v = book.window(url, metric, since)
+            if gap and len(t) > 1:
+                t, v = break_gaps(t, v, gap)
+            self.curve(url, colour).setData(t, v, stepMode="left" if self.step else None)
+            drawn += len(t)
+        self.setXRange(since, now, padding=0)
+        return drawn
+
+    def _hover(self, pos: QPointF) -> None:
+        if not self.sceneBoundingRect().contains(pos):
+            return
+        x = self.getPlotItem().vb.mapSceneToView(pos).x()
+        lines = []
+        for url, item in self.curves.items():
+            t, v = item.getData()
+            if t is None or len(t) == 0:
+                continue
+            i = int(np.clip(np.searchsorted(t, x), 0, len(t) - 1))
+            if np.isfinite(v[i]):
+                lines.append(f"{url}: {self.fmt(float(v[i]))} {self.unit}")
+        self.last_hover = "\n".join(lines)
+        self.readout.setText(self.last_hover)
+        (x0, x1), (y0, y1) = self.viewRange()
+        self.readout.setPos(x0, y1)
+
+
+def break_gaps(t: np.ndarray, v: np.ndarray, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Insert a NaN where two samples are more than `gap` seconds apart, so the line shows the hole."""
+    holes = np.nonzero(np.diff(t) > gap)[0]
+    if not len(holes):
+        return t, v
+    t = np.insert(t, holes + 1, t[holes] + gap / 2)
+    v = np.insert(v.astype(float), holes + 1, np.nan)
+    return t, v
