@@ -89,7 +89,26 @@ class SeenIds:
             self._ids.popitem(last=False)
 
 
+class VerifiedCache:
+    """Recently verified events shared by every subscription of a pool: a second subscription that
+    receives an id another one verified gets the verified `Event` without checking it again."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._events: OrderedDict[str, Event] = OrderedDict()
+
+    def get(self, event_id: str) -> Event | None:
+        return self._events.get(event_id)
+
+    def put(self, event: Event) -> None:
+        self._events[event.id] = event
+        if len(self._events) > self.capacity:
+            self._events.popitem(last=False)
+
+
 def verify_one(v: Verdict) -> Verdict:
+    if v.event is not None:          # already verified (from the shared cache)
+        return v
     try:
         ev = parse_verified(v.raw)
     except ProtocolError as exc:
@@ -116,16 +135,18 @@ class Deduplicator:
     and are checked only if the first copy turns out bad.
     """
 
-    def __init__(self, capacity: int = 500_000, offload_at: int = 64) -> None:
+    def __init__(self, capacity: int = 500_000, offload_at: int = 64, shared: VerifiedCache | None = None) -> None:
         self.seen = SeenIds(capacity)
+        self.shared = shared
         self.offload_at = offload_at
         self.duplicates = 0
+        self.last_id: str | None = None     # the id `offer` peeked last (for provenance of duplicates)
         self._pending: list[Verdict] = []
         self._spares: dict[str, list[Verdict]] = {}
 
     def offer(self, url: str, sub_id: str, raw_event: bytes) -> bool:
         """True when this copy was queued for verifying; False when its id is seen or already queued."""
-        event_id = peek_event_id(raw_event)
+        self.last_id = event_id = peek_event_id(raw_event)
         if event_id is not None:
             if event_id in self.seen:
                 self.duplicates += 1
@@ -135,6 +156,10 @@ class Deduplicator:
                 spares.append(Verdict(url, sub_id, event_id, raw_event))
                 return False
             self._spares[event_id] = []
+            cached = self.shared.get(event_id) if self.shared is not None else None
+            if cached is not None:
+                self._pending.append(Verdict(url, sub_id, event_id, raw_event, cached))
+                return True
         self._pending.append(Verdict(url, sub_id, event_id, raw_event))
         return True
 
@@ -152,7 +177,7 @@ class Deduplicator:
         batch, spares = self._take()
         if not batch:
             return [], []
-        if len(batch) >= self.offload_at:
+        if sum(v.event is None for v in batch) >= self.offload_at:
             checked = await asyncio.to_thread(verify_batch, batch)
         else:
             checked = verify_batch(batch)
@@ -178,5 +203,7 @@ class Deduplicator:
                 self.duplicates += 1
                 continue
             self.seen.add(v.event_id)
+            if self.shared is not None:
+                self.shared.put(v.event)
             good.append(v)
         return good, bad

@@ -51,6 +51,7 @@ class FaultRelay:
                                    process_request=self._process_request, compression=None)
         self.port = self._server.sockets[0].getsockname()[1]
         self._clients: set[ServerConnection] = set()
+        self._stopping = asyncio.Event()
         return self
 
     @property
@@ -59,6 +60,7 @@ class FaultRelay:
 
     async def stop(self) -> None:
         """Kill it: close the listener and every client (the port can be reused by `start`)."""
+        self._stopping.set()
         self._server.close()
         for ws in list(self._clients):
             ws.transport.abort()
@@ -121,7 +123,11 @@ class FaultRelay:
         for ev in select(list(self.events.values()), parsed):
             await self._send(ws, state, ["EVENT", sub_id, self._corrupt(ev.to_obj())])
         if self.faults.eose_delay:
-            await asyncio.sleep(self.faults.eose_delay)
+            try:   # a delay that a stop() cuts short, so tests do not wait for it
+                await asyncio.wait_for(self._stopping.wait(), self.faults.eose_delay)
+                return
+            except asyncio.TimeoutError:
+                pass
         await self._send(ws, state, ["EOSE", sub_id])
 
     def _corrupt(self, obj: dict) -> dict:

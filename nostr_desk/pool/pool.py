@@ -1,0 +1,258 @@
+"""`RelayPool`: the pool's public object. Reads fan out to relays chosen by health (or by the
+authors' NIP-65 write relays), merged, de-duplicated before verification, verified, stored with
+provenance; publishes go through the durable outbox; health is measured per relay and emitted as
+typed notices and stored as time series.
+
+Bulkheads: the user's own actions (publish, fetch with `background=False`) and background work
+(`background=True`: backfill, profile fetching) take separate semaphores, so a backfill never makes
+the user's publish wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable
+
+from nostr_desk.protocol.event import Event
+from nostr_desk.protocol.filters import Filter, sort_key
+from nostr_desk.store import health_log
+from nostr_desk.store import outbox as ob
+
+from ._url_shim import normalize_relay_url
+from .auth import AuthGate, Asker, Signer
+from .config import PoolConfig
+from .connection import RelayConnection
+from .dedup import VerifiedCache
+from .health import HealthSnapshot, RelayHealth
+from .nip11_fetch import Nip11Cache
+from .notices import HealthSample, NoticeCallback, NoticeHub
+from .outbox_model import lists_for, plan
+from .publisher import PublishReport, Publisher
+from .selection import choose
+from .subscription import Subscription
+
+if TYPE_CHECKING:
+    from nostr_desk.store import EventStore
+
+
+class PoolFull(RuntimeError):
+    """More relays than `max_connections` were asked for."""
+
+
+class Ingest:
+    """What the pool writes to the store: verified events (with their relay), provenance of copies
+    dropped as duplicates, health samples. Batched, through the store's single writer."""
+
+    def __init__(self, store: EventStore | None, persist_health: bool, wall: Callable[[], float]) -> None:
+        self._store = store
+        self.persist_health = persist_health and store is not None
+        self.wall = wall
+        self._sources: list[tuple[str, str, int]] = []
+        self._samples: list[tuple[str, float, str, float]] = []
+        self.stored = 0
+
+    def store(self, event: Event, url: str) -> None:
+        """Hand a verified event to the store's writer (it records `url` as provenance)."""
+        if self._store is not None:
+            self._store.submit(event, source=url)
+            self.stored += 1
+
+    def duplicate_seen(self, event_id: str | None, url: str) -> None:
+        if self._store is not None and event_id is not None:
+            self._sources.append((event_id, url, int(self.wall())))
+
+    def sample(self, url: str, at: float, metric: str, value: float) -> None:
+        if self.persist_health:
+            self._samples.append((url, at, metric, value))
+
+    def flush(self) -> asyncio.Future | None:
+        """Hand the batches to the writer thread; a future for the last write (or None)."""
+        if self._store is None:
+            return None
+        fut = None
+        if self._sources:
+            rows, self._sources = self._sources, []
+            fut = self._store.run_in_writer(lambda conn: ob.add_sources(conn, rows))
+        if self._samples:
+            rows2, self._samples = self._samples, []
+            fut = self._store.run_in_writer(lambda conn: health_log.append(conn, rows2))
+        return asyncio.wrap_future(fut) if fut is not None else None
+
+
+class RelayPool:
+    def __init__(self, config: PoolConfig, store: EventStore | None, *, signer: Signer | None = None,
+                 ask_auth: Asker | None = None, notices: NoticeHub | None = None,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 rng: random.Random | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.signer, self.ask_auth = signer, ask_auth
+        self.notices = notices or NoticeHub()
+        self.clock, self.wall = clock, wall
+        self.rng = rng or random.Random()
+        self.connections: dict[str, RelayConnection] = {}
+        self.read_relays: list[str] = []
+        self.write_relays: list[str] = []
+        self.ingest = Ingest(store, config.health_persist, wall)
+        self.verified = VerifiedCache()
+        self.nip11 = Nip11Cache(config.nip11_timeout)
+        self.publisher = Publisher(store, self.relay, notices=self.notices, connect_timeout=config.connect_timeout,
+                                   max_attempts=config.publish_max_attempts, wall=wall)
+        self._user = asyncio.Semaphore(config.user_concurrency)
+        self._background = asyncio.Semaphore(config.background_concurrency)
+        self._subs: dict[str, Subscription] = {}
+        self._ids = itertools.count(1)
+        self._tasks: set[asyncio.Task] = set()
+        self._closed = False
+
+    # --- relays ----------------------------------------------------------------------------------------
+    def relay(self, url: str) -> RelayConnection:
+        """The connection for `url` (normalised), made and started on first use. ValueError for a bad URL."""
+        norm = normalize_relay_url(url)
+        conn = self.connections.get(norm)
+        if conn is None:
+            if len(self.connections) >= self.config.max_connections:
+                raise PoolFull(f"the pool already has {len(self.connections)} relays (max_connections)")
+            health = RelayHealth(norm, window=self.config.health_window, history=self.config.health_history,
+                                 clock=self.clock, wall=self.wall, on_sample=self._on_sample)
+            auth = AuthGate(norm, self.config.auth_policy(norm), self.signer, self.ask_auth,
+                            self.config.auth_timeout, wall=self.wall)
+            conn = RelayConnection(norm, self.config, notices=self.notices, health=health, auth=auth,
+                                   clock=self.clock, wall=self.wall, rng=self.rng)
+            self.connections[norm] = conn
+            self._ensure_ticker()
+        conn.start()
+        return conn
+
+    def add_relay(self, url: str, *, read: bool = True, write: bool = True) -> str:
+        conn = self.relay(url)
+        if read and conn.url not in self.read_relays:
+            self.read_relays.append(conn.url)
+        if write and conn.url not in self.write_relays:
+            self.write_relays.append(conn.url)
+        return conn.url
+
+    async def remove_relay(self, url: str) -> None:
+        norm = normalize_relay_url(url)
+        for lst in (self.read_relays, self.write_relays):
+            if norm in lst:
+                lst.remove(norm)
+        conn = self.connections.pop(norm, None)
+        if conn is not None:
+            await conn.close()
+
+    def on_notice(self, callback: NoticeCallback) -> Callable[[], None]:
+        return self.notices.subscribe(callback)
+
+    def health(self) -> dict[str, HealthSnapshot]:
+        return {url: c.health.snapshot() for url, c in self.connections.items()}
+
+    async def relay_info(self, url: str) -> dict[str, Any]:
+        """NIP-11 document (cached); raises Nip11Error."""
+        return await self.nip11.get(normalize_relay_url(url))
+
+    def _on_sample(self, url: str, at: float, metric: str, value: float) -> None:
+        self.ingest.sample(url, at, metric, value)
+        self.notices.emit(HealthSample(url, at, metric, value))
+
+    # --- reading ---------------------------------------------------------------------------------------
+    def _read_targets(self, filters: Sequence[Filter], relays: Iterable[str] | None) -> list[RelayConnection]:
+        if relays is not None:
+            return [self.relay(u) for u in dict.fromkeys(relays)]
+        urls: list[str] = []
+        authors = sorted({a for f in filters for a in (f.authors or ())})
+        if authors and self.store is not None:
+            planned = plan(lists_for(self.store, authors), authors, per_author=self.config.max_relays_per_author,
+                           total=self.config.max_read_relays, prefer=self.read_relays)
+            urls.extend(planned)
+        snapshots = [self.relay(u).health.snapshot() for u in self.read_relays]
+        urls.extend(u for u in choose(snapshots, self.config.max_read_relays) if u not in urls)
+        return [self.relay(u) for u in urls[: max(self.config.max_read_relays, 1)]]
+
+    async def subscribe(self, filters: Sequence[Filter], relays: Iterable[str] | None = None, *,
+                        emit_events: bool = False) -> Subscription:
+        """A live subscription: `async for event in sub`, `await sub.close()` (or `async with`)."""
+        filters = tuple(filters)
+        sub = Subscription(f"nd{next(self._ids)}", filters, self._read_targets(filters, relays),
+                           ingest=self.ingest, notices=self.notices, shared=self.verified,
+                           offload_at=self.config.verify_batch_offload, emit_events=emit_events,
+                           on_close=lambda s: self._subs.pop(s.id, None))
+        self._subs[sub.id] = sub
+        await sub.start()
+        return sub
+
+    async def fetch(self, filters: Sequence[Filter], timeout: float | None = None,
+                    relays: Iterable[str] | None = None, *, background: bool = False) -> list[Event]:
+        """Stored events matching `filters` from the chosen relays, NIP-01 order. Waits for every
+        relay's EOSE up to `timeout` (default `eose_timeout`); slow relays' partial results count."""
+        async with (self._background if background else self._user):
+            sub = await self.subscribe(filters, relays)
+            try:
+                await sub.wait_eose(self.config.eose_timeout if timeout is None else timeout)
+                return sorted(sub.drain(), key=sort_key)
+            finally:
+                await sub.close()
+
+    # --- publishing ------------------------------------------------------------------------------------
+    async def publish(self, event: Event, primaries: Iterable[str] | None = None,
+                      fallbacks: Iterable[str] = ()) -> PublishReport:
+        """Deliver an already-signed event; durable until at least one relay accepted it."""
+        prim = [self.relay(u).url for u in (self.write_relays if primaries is None else primaries)]
+        fall = [self.relay(u).url for u in fallbacks]
+        async with self._user:
+            await self.publisher.enqueue(event, prim, fall)
+            return await self.publisher.deliver(event.id)
+
+    async def resume(self) -> list[PublishReport]:
+        """Load the pending publishes from the store (after a restart) and try them once now; the
+        pool keeps retrying the rest in the background."""
+        if self.store is None:
+            return []
+        conn = self.store.connect()
+        try:
+            entries = await asyncio.to_thread(ob.pending, conn)
+        finally:
+            conn.close()
+        for entry in entries:
+            for r in entry.relays:
+                self.relay(r.relay)
+            self.publisher.load(entry)
+        async with self._background:
+            return list(await asyncio.gather(*(self.publisher.deliver(e.event_id) for e in entries)))
+
+    # --- background ticker: retries, health persistence ------------------------------------------------
+    def _ensure_ticker(self) -> None:
+        if not self._tasks and not self._closed:
+            task = asyncio.get_running_loop().create_task(self._ticker(), name="pool ticker")
+            self._tasks.add(task)
+
+    async def _ticker(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(self.config.outbox_retry_interval)
+            self.ingest.flush()
+            for event_id in self.publisher.pending_ids():
+                if event_id not in self.publisher._locks or not self.publisher._locks[event_id].locked():
+                    async with self._background:
+                        with contextlib.suppress(Exception):
+                            await self.publisher.deliver(event_id)
+
+    async def close(self) -> None:
+        """Stop: close subscriptions, connections, and flush what is due to the store."""
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for sub in list(self._subs.values()):
+            await sub.close()
+        await asyncio.gather(*(c.close() for c in self.connections.values()), return_exceptions=True)
+        fut = self.ingest.flush()
+        if fut is not None:
+            await fut

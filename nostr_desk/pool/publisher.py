@@ -1,0 +1,181 @@
+"""Publishing through the durable outbox: primaries first, fallbacks next, retry by the OK prefix.
+
+The caller hands over an already-signed `Event` (the pool never sees a secret key). It is written to
+the outbox (store/outbox.py) before anything is sent, so a crash or restart loses nothing. Each
+relay's answer decides what happens next:
+
+- `OK true`, or `duplicate:`      delivered by that relay
+- `rate-limited:`                 back off that relay, retry later
+- `auth-required:`                authenticate (NIP-42, by policy) and retry (RelayConnection does it)
+- `invalid:` / `blocked:` / other final prefixes   final for that relay, reported
+- timeout / connection lost       retry later (the outbox keeps it)
+
+The outbox row stays pending until at least one relay accepted; `PublishReport` says
+"accepted by N of M".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from nostr_desk.protocol.errors import Prefix
+from nostr_desk.protocol.event import Event
+from nostr_desk.store import outbox as ob
+
+from .connection import NotConnected
+from .notices import NoticeHub, PublishResult
+
+if TYPE_CHECKING:
+    from nostr_desk.store import EventStore
+
+    from .connection import RelayConnection
+
+# Prefixes after which sending the same event to the same relay again is pointless.
+FINAL = frozenset({Prefix.INVALID, Prefix.BLOCKED, Prefix.POW, Prefix.RESTRICTED, Prefix.MUTE})
+
+
+@dataclass(frozen=True)
+class RelayOutcome:
+    url: str
+    role: str          # primary | fallback
+    state: str         # accepted | rejected | pending | gave_up
+    message: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    event_id: str
+    outcomes: tuple[RelayOutcome, ...]
+
+    @property
+    def accepted(self) -> int:
+        return sum(o.state == ob.RELAY_ACCEPTED for o in self.outcomes)
+
+    @property
+    def tried(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def delivered(self) -> bool:
+        return self.accepted > 0
+
+    @property
+    def pending(self) -> bool:
+        return not self.delivered and any(o.state == ob.RELAY_PENDING for o in self.outcomes)
+
+    def summary(self) -> str:
+        text = f"accepted by {self.accepted} of {self.tried}"
+        rejected = [o for o in self.outcomes if o.state == ob.RELAY_REJECTED]
+        if rejected:
+            text += "; rejected: " + ", ".join(f"{o.url} ({o.message})" for o in rejected)
+        if self.pending:
+            text += "; still trying"
+        return text
+
+
+def classify(accepted: bool, message: str) -> tuple[str, str]:
+    """(outcome for the attempts log, relay state) of one OK answer."""
+    prefix = Prefix.of(message)
+    if accepted or prefix is Prefix.DUPLICATE:
+        return "accepted", ob.RELAY_ACCEPTED
+    if prefix in FINAL:
+        return "rejected", ob.RELAY_REJECTED
+    return "retry", ob.RELAY_PENDING      # rate-limited:, auth-required: (auth refused), error:, none
+
+
+class Publisher:
+    """Runs deliveries for the pool; `connection(url)` gives (or makes) the relay's connection."""
+
+    def __init__(self, store: EventStore | None, connection: Callable[[str], RelayConnection], *,
+                 notices: NoticeHub, connect_timeout: float, max_attempts: int,
+                 wall: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.connection = connection
+        self.notices = notices
+        self.connect_timeout = connect_timeout
+        self.max_attempts = max_attempts
+        self.wall = wall
+        self._memory: dict[str, dict[str, RelayOutcome]] = {}   # event id -> url -> outcome (this session)
+        self._events: dict[str, Event] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # --- outbox persistence (through the store's writer thread) ---------------------------------------
+    async def _write(self, fn, *args) -> None:
+        if self.store is not None:
+            await asyncio.wrap_future(self.store.run_in_writer(lambda conn: fn(conn, *args)))
+
+    async def enqueue(self, event: Event, primaries: list[str], fallbacks: list[str]) -> None:
+        targets = [(u, "primary") for u in primaries] + [(u, "fallback") for u in fallbacks if u not in primaries]
+        self._events[event.id] = event
+        known = self._memory.setdefault(event.id, {})
+        for url, role in targets:
+            known.setdefault(url, RelayOutcome(url, role, ob.RELAY_PENDING, "", 0))
+        await self._write(ob.enqueue, event.id, event.to_bytes(), targets, int(self.wall()))
+
+    def load(self, entry: ob.OutboxEntry) -> Event:
+        """Bring a pending entry from the store back into memory (after a restart)."""
+        event = Event.from_json(entry.raw)
+        self._events[event.id] = event
+        self._memory[event.id] = {r.relay: RelayOutcome(r.relay, r.role, r.state, r.last_message, r.attempts)
+                                  for r in entry.relays}
+        return event
+
+    # --- delivery ----------------------------------------------------------------------------------
+    async def deliver(self, event_id: str) -> PublishReport:
+        """One round: pending primaries in parallel; if none accepted, pending fallbacks."""
+        lock = self._locks.setdefault(event_id, asyncio.Lock())
+        async with lock:   # a resume and a retry tick never send the same event twice at once
+            for role in ("primary", "fallback"):
+                if self.report(event_id).delivered:
+                    break
+                urls = [o.url for o in self._memory[event_id].values()
+                        if o.role == role and o.state == ob.RELAY_PENDING]
+                await asyncio.gather(*(self._attempt(event_id, u) for u in urls))
+            return await self._settle(event_id)
+
+    async def _attempt(self, event_id: str, url: str) -> None:
+        conn = self.connection(url)
+        previous = self._memory[event_id][url]
+        if conn.health.paused_for() > 0 or not conn.breaker.allow():
+            return      # rate-limited or short-circuited: the retry loop comes back later
+        if not await conn.wait_connected(self.connect_timeout):
+            return
+        try:
+            accepted, message = await conn.publish(self._events[event_id])
+            outcome, state = classify(accepted, message)
+        except asyncio.TimeoutError:
+            outcome, state, message = "timeout", ob.RELAY_PENDING, "no OK before the timeout"
+        except NotConnected as exc:
+            outcome, state, message = "disconnected", ob.RELAY_PENDING, str(exc)
+        attempts = previous.attempts + 1
+        if state == ob.RELAY_PENDING and attempts >= self.max_attempts:
+            state = ob.RELAY_GAVE_UP
+        self._memory[event_id][url] = RelayOutcome(url, previous.role, state, message, attempts)
+        await self._write(ob.record_attempt, event_id, url, self.wall(), outcome, message, state)
+        self.notices.emit(PublishResult(event_id, url, state == ob.RELAY_ACCEPTED, message,
+                                        final=state != ob.RELAY_PENDING))
+
+    async def _settle(self, event_id: str) -> PublishReport:
+        report = self.report(event_id)
+        if report.delivered:
+            await self._write(ob.finish, event_id, "delivered", int(self.wall()))
+            self._forget(event_id)
+        elif not report.pending:
+            await self._write(ob.finish, event_id, "failed", int(self.wall()))
+            self._forget(event_id)
+        return report
+
+    def _forget(self, event_id: str) -> None:
+        self._events.pop(event_id, None)
+        self._locks.pop(event_id, None)
+        self._memory.pop(event_id, None)
+
+    def report(self, event_id: str) -> PublishReport:
+        return PublishReport(event_id, tuple(self._memory.get(event_id, {}).values()))
+
+    def pending_ids(self) -> list[str]:
+        return list(self._events)

@@ -1,0 +1,152 @@
+"""`Subscription`: one logical REQ fanned out to several relays, merged into one stream of verified,
+de-duplicated events.
+
+Frames arrive synchronously from each `RelayConnection` (`_on_event`): the id is peeked and
+duplicates dropped on the spot; new copies are batched and verified in a flush task that runs when
+the reader yields (off the loop in a worker thread when the batch is large). Verified events go to
+the consumer's queue, to the event store with their provenance, and out as `EventReceived` notices
+(when asked for). Copies that fail verification are counted against the relay that sent them.
+
+EOSE is aggregated: `wait_eose(timeout)` returns when every relay has sent EOSE, CLOSED the
+subscription, or dropped, or when the timeout passes, whichever is first; what arrived is delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Callable
+
+from nostr_desk.protocol.event import Event
+from nostr_desk.protocol.filters import Filter
+
+from .connection import SubState
+from .dedup import Deduplicator, VerifiedCache
+from .notices import EventReceived, NoticeHub
+
+if TYPE_CHECKING:
+    from .connection import RelayConnection
+    from .pool import Ingest
+
+_DONE = object()
+
+
+class Subscription:
+    def __init__(self, sub_id: str, filters: tuple[Filter, ...], connections: list[RelayConnection], *,
+                 ingest: Ingest, notices: NoticeHub, shared: VerifiedCache, offload_at: int,
+                 emit_events: bool, on_close: Callable[[Subscription], None]) -> None:
+        self.id = sub_id
+        self.filters = filters
+        self.connections = {c.url: c for c in connections}
+        self.dedup = Deduplicator(offload_at=offload_at, shared=shared)
+        self.ingest = ingest
+        self.notices = notices
+        self.emit_events = emit_events
+        self._on_close = on_close
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._states: dict[str, SubState] = {}
+        self._flush_task: asyncio.Task | None = None
+        self._closed = False
+        self.failures: dict[str, int] = {}
+        self.closed_by: dict[str, str] = {}
+        self.received = 0
+
+    async def start(self) -> None:
+        for url, conn in self.connections.items():
+            state = SubState(self.id, self.filters, self._on_event, self._on_eose, self._on_closed)
+            self._states[url] = state
+            await conn.subscribe(state)
+
+    # --- hot path ------------------------------------------------------------------------------------
+    def _on_event(self, url: str, sub_id: str, raw: bytes) -> None:
+        if self._closed:
+            return
+        if self.dedup.offer(url, sub_id, raw):
+            self._schedule_flush()
+        else:
+            self.connections[url].health.duplicates += 1
+            self.ingest.duplicate_seen(self.dedup.last_id, url)
+
+    def _schedule_flush(self) -> None:
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)       # let the readers queue more frames: verify in batches
+        while self.dedup.pending:
+            good, bad = await self.dedup.verify_pending()
+            for v in bad:
+                self.failures[v.url] = self.failures.get(v.url, 0) + 1
+                conn = self.connections.get(v.url)
+                if conn is not None:
+                    conn.health.verify_failed()
+                    conn.health.last_error = v.error[:300]
+            for v in good:
+                self.received += 1
+                self.ingest.store(v.event, v.url)
+                self._queue.put_nowait(v.event)
+                if self.emit_events:
+                    self.notices.emit(EventReceived(v.url, self.id, v.event))
+
+    async def settle(self) -> None:
+        """Finish verifying what has arrived so far."""
+        while self._flush_task is not None and not self._flush_task.done():
+            await self._flush_task
+        if self.dedup.pending:
+            await self._flush()
+
+    # --- EOSE / CLOSED -------------------------------------------------------------------------------
+    def _on_eose(self, url: str, sub_id: str, _: str) -> None:
+        pass     # SubState.eose_event carries it
+
+    def _on_closed(self, url: str, sub_id: str, message: str) -> None:
+        self.closed_by[url] = message
+
+    async def wait_eose(self, timeout: float) -> set[str]:
+        """Wait for every relay's EOSE (or CLOSED/drop) up to `timeout`; the URLs that finished."""
+        waits = {url: asyncio.ensure_future(s.eose_event.wait()) for url, s in self._states.items()}
+        if waits:
+            _, pending = await asyncio.wait(waits.values(), timeout=timeout)
+            for fut in pending:
+                fut.cancel()
+        await self.settle()
+        return {url for url, s in self._states.items() if s.eose}
+
+    # --- consuming -------------------------------------------------------------------------------------
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Event]:
+        while True:
+            item = await self._queue.get()
+            if item is _DONE:
+                return
+            yield item
+
+    def drain(self) -> list[Event]:
+        out = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not _DONE:
+                out.append(item)
+        return out
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for url, conn in self.connections.items():
+            await conn.unsubscribe(self.id)
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._flush_task
+        self._queue.put_nowait(_DONE)
+        self._on_close(self)
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
