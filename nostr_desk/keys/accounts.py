@@ -114,7 +114,7 @@ class AccountBook:
         if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
             raise AccountsError(f"the accounts file {path} is not a nostr-desk accounts file")
         for entry in data["accounts"]:
-            account = Account.from_obj(entry)
+            account = _entry(entry, path)
             self._accounts[account.pubkey] = account
         active = data.get("active")
         self._active = active if active in self._accounts else next(iter(self._accounts), None)
@@ -128,6 +128,17 @@ class AccountBook:
             "accounts": [asdict(a) for a in self._accounts.values()],
         }
         write_private_atomic(self._path, json.dumps(data, indent=2).encode("utf-8") + b"\n")
+
+
+def _entry(obj: object, path: Path) -> Account:
+    problem = None
+    try:
+        return Account.from_obj(obj)
+    except AccountsError as exc:
+        problem = str(exc)
+    except (TypeError, ValueError):
+        problem = "a field has the wrong type"
+    raise AccountsError(f"the accounts file {path} has a bad entry: {problem}")
 
 
 def write_private_atomic(path: Path, data: bytes) -> None:
