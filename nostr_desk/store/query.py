@@ -118,7 +118,7 @@ def common_where(flt: Filter, now: int, readers, *, skip: frozenset[str] = froze
         if fts is not None:
             w.add("e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", [fts])
     w.add("(e.expires_at IS NULL OR e.expires_at > ?)", [now])
-    rc = readers_clause(readers)
+    rc = None if flt.kinds is not None and flt.kinds.isdisjoint(PROTECTED_KINDS) else readers_clause(readers)
     if rc:
         w.add(*rc)
     return w

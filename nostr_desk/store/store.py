@@ -17,6 +17,7 @@ from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.filters import Filter
 
 from . import query as q
+from . import retention
 from .model import SaveResult, StoreConfig, StoreStats
 from .schema import migrate
 from .sqlite import StoreClosed, db_bytes, open_connection
@@ -59,6 +60,22 @@ class EventStore:
     def run_in_writer(self, fn: Callable[[sqlite3.Connection], Any]) -> Future:
         """Run `fn(conn)` on the writer thread, between batches; `fn` manages its own transaction."""
         return self._writer.run(fn)
+
+    # --- maintenance (on the writer thread) ------------------------------------------------------------
+    def sweep_expired(self, now: int) -> int:
+        """NIP-40: remove events whose expiration has passed; return how many."""
+        return self._writer.run(lambda conn: retention.sweep_expired(conn, now)).result()
+
+    def prune(self, *, quota_bytes: int | None = None, max_events: int | None = None) -> retention.PruneResult:
+        """Evict oldest first to fit the quota, keeping the owners' events, kinds 0/3/10002, and events
+        p-tagging an owner (`StoreConfig.owner_pubkeys`)."""
+        owners = self.config.owner_pubkeys
+        job = lambda conn: retention.prune(conn, owners, quota_bytes=quota_bytes, max_events=max_events)  # noqa: E731
+        return self._writer.run(job).result()
+
+    def compact(self) -> int:
+        """VACUUM and PRAGMA optimize; returns the bytes in use afterwards."""
+        return self._writer.run(retention.compact).result()
 
     # --- reading -------------------------------------------------------------------------------------
     def query(self, filters: Sequence[Filter], *, now: int, readers: frozenset[str] | None = None) -> list[bytes]:
