@@ -64,10 +64,8 @@ class Services:
     def save_settings(self, settings: dict[str, Any]) -> None:
         save_settings(self.config.paths.settings_file, settings)
 
-    async def restart_relay(self) -> None:
-        """Start the local relay after a stop (the Local relay page's Start button)."""
-        if self.relay is not None:
-            await self.relay.start()
+    def use_session_keys(self) -> Any:
+        return use_session_keys(self)
 
     async def _step(self, name: str, label: str, step: Callable, progress: Progress) -> None:
         progress(label)
@@ -166,5 +164,26 @@ async def _start_cache(s: Services) -> None:
 
 
 async def _open_vault(s: Services) -> None:
+    """Accounts over the OS keyring. Without a secure keyring the refusal (naming the backend found
+    and the fix) becomes the problem sentence; the Accounts page then offers `use_session_keys`."""
     _module("keys")
-    raise _Unavailable("the key vault is not part of this build yet")
+    from nostr_desk.keys.accounts import AccountBook
+    from nostr_desk.keys.manager import KeyManager
+    from nostr_desk.keys.vault import KeyVault, KeyringUnavailable
+
+    book = AccountBook(s.config.paths.accounts_file)
+    try:
+        vault = await asyncio.to_thread(KeyVault)  # D-Bus round trips: keep them off the GUI thread
+    except KeyringUnavailable as exc:
+        s.problems["vault"] = str(exc)
+        return
+    s.vault = KeyManager(vault, book)
+
+
+def use_session_keys(s: Services) -> Any:
+    """Keys in memory for this run only (no keyring): nothing is written to the keyring or disk."""
+    from nostr_desk.keys.manager import KeyManager
+
+    s.vault = KeyManager.session_only()
+    s.problems.pop("vault", None)
+    return s.vault

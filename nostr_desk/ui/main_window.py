@@ -115,6 +115,16 @@ class MainWindow(QMainWindow):
             page.attach(services, self.bridge)
         self.refresh_status()
         self._status_timer.start()
+        if self._needs_welcome(services):
+            self.show_page(self.pages.index(next(p for p in self.pages if p.title == "Accounts")))
+
+    @staticmethod
+    def _needs_welcome(services: Any) -> bool:
+        """First run (no account yet) or no keyring: the Accounts page explains what to do."""
+        keys = getattr(services, "vault", None)
+        if keys is None:
+            return "vault" in services.problems and "not part of this build" not in services.problems["vault"]
+        return not keys.accounts()
 
     def refresh_status(self) -> None:
         if self.services is None:

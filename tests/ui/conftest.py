@@ -62,3 +62,9 @@ def services(config, run):
     run(svc.start())
     yield svc
     run(svc.aclose())
+
+
+@pytest.fixture(autouse=True)
+def _qt_app(qapp):
+    """Pixmaps and fonts need a QApplication before any model hands one out."""
+    return qapp
