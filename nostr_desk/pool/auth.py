@@ -12,20 +12,13 @@ import time
 from typing import Awaitable, Callable
 
 from nostr_desk.protocol.event import Event, EventTemplate
+from nostr_desk.protocol.nip42 import auth_template
 
 from .config import AuthPolicy
 
 Signer = Callable[[EventTemplate], Awaitable[Event]]
 Asker = Callable[[str], Awaitable[bool]]
 SendAuth = Callable[[Event], Awaitable[tuple[bool, str]]]
-
-AUTH_KIND = 22242
-
-
-def auth_template(relay_url: str, challenge: str, created_at: int) -> EventTemplate:
-    # TEMPORARY until protocol/nip42.py lands (engineer "protocol-nips"); then use theirs.
-    return EventTemplate(kind=AUTH_KIND, content="", created_at=created_at,
-                         tags=[["relay", relay_url], ["challenge", challenge]])
 
 
 class AuthGate:

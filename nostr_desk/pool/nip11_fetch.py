@@ -1,16 +1,19 @@
 """NIP-11 relay information, fetched over HTTP(S) with `Accept: application/nostr+json`, with a
-timeout and a cache. A small asyncio-streams GET (HTTP/1.1, Connection: close) keeps the pool free
+timeout and a cache; the document is read by the core's `protocol.nip11.parse` into `RelayInfo`. A small asyncio-streams GET (HTTP/1.1, Connection: close) keeps the pool free
 of another HTTP library; the document is a few KB at most.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 import time
-from typing import Any, Callable
+from typing import Callable
 from urllib.parse import urlsplit
+
+from nostr_desk.protocol import nip11
+from nostr_desk.protocol.errors import ProtocolError
+from nostr_desk.protocol.nip11 import RelayInfo
 
 MAX_BYTES = 256 * 1024
 
@@ -29,7 +32,7 @@ def http_target(relay_url: str) -> tuple[str, int, bool, str]:
     return parts.hostname, parts.port or (443 if tls else 80), tls, path
 
 
-async def fetch_info(relay_url: str, timeout: float) -> dict[str, Any]:
+async def fetch_info(relay_url: str, timeout: float) -> RelayInfo:
     try:
         return await asyncio.wait_for(_fetch(relay_url), timeout)
     except asyncio.TimeoutError:
@@ -38,7 +41,7 @@ async def fetch_info(relay_url: str, timeout: float) -> dict[str, Any]:
         raise Nip11Error(f"NIP-11 fetch failed: {exc}") from None
 
 
-async def _fetch(relay_url: str) -> dict[str, Any]:
+async def _fetch(relay_url: str) -> RelayInfo:
     host, port, tls, path = http_target(relay_url)
     reader, writer = await asyncio.open_connection(host, port, ssl=ssl.create_default_context() if tls else None,
                                                    server_hostname=host if tls else None)
@@ -58,7 +61,7 @@ async def _fetch(relay_url: str) -> dict[str, Any]:
     return parse_response(data)
 
 
-def parse_response(data: bytes) -> dict[str, Any]:
+def parse_response(data: bytes) -> RelayInfo:
     head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:
         raise Nip11Error("malformed HTTP response")
@@ -72,12 +75,9 @@ def parse_response(data: bytes) -> dict[str, Any]:
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body = _dechunk(body)
     try:
-        info = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Nip11Error("the relay information is not JSON") from None
-    if not isinstance(info, dict):
-        raise Nip11Error("the relay information is not a JSON object")
-    return info
+        return nip11.parse(body)
+    except ProtocolError as exc:
+        raise Nip11Error(f"bad relay information: {exc}") from None
 
 
 def _dechunk(body: bytes) -> bytes:
@@ -100,16 +100,16 @@ class Nip11Cache:
     def __init__(self, timeout: float, ttl: float = 3600.0, error_ttl: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.timeout, self.ttl, self.error_ttl, self.clock = timeout, ttl, error_ttl, clock
-        self._cache: dict[str, tuple[float, dict[str, Any] | Nip11Error]] = {}
+        self._cache: dict[str, tuple[float, RelayInfo | Nip11Error]] = {}
 
-    async def get(self, relay_url: str) -> dict[str, Any]:
+    async def get(self, relay_url: str) -> RelayInfo:
         hit = self._cache.get(relay_url)
         if hit is not None and self.clock() - hit[0] < (self.error_ttl if isinstance(hit[1], Nip11Error) else self.ttl):
             if isinstance(hit[1], Nip11Error):
                 raise hit[1]
             return hit[1]
         try:
-            info: dict[str, Any] | Nip11Error = await fetch_info(relay_url, self.timeout)
+            info: RelayInfo | Nip11Error = await fetch_info(relay_url, self.timeout)
         except Nip11Error as exc:
             info = exc
         self._cache[relay_url] = (self.clock(), info)

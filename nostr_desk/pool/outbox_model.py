@@ -3,6 +3,7 @@
 
 The `r` tag is ["r", url] (read and write) or ["r", url, "read" | "write"].
 TEMPORARY parsing here until protocol/nip65.py (engineer "protocol-nips") lands; then use theirs.
+URLs are normalised with protocol/relay_url.py.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from nostr_desk.protocol.filters import Filter
-
-from ._url_shim import normalize_relay_url
+from nostr_desk.protocol.relay_url import normalize as normalize_relay_url
 
 if TYPE_CHECKING:
     from nostr_desk.store import EventStore

@@ -16,14 +16,15 @@ import itertools
 import random
 import time
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.filters import Filter, sort_key
+from nostr_desk.protocol.nip11 import RelayInfo
+from nostr_desk.protocol.relay_url import normalize as normalize_relay_url
 from nostr_desk.store import health_log
 from nostr_desk.store import outbox as ob
 
-from ._url_shim import normalize_relay_url
 from .auth import AuthGate, Asker, Signer
 from .config import PoolConfig
 from .connection import RelayConnection
@@ -152,7 +153,7 @@ class RelayPool:
     def health(self) -> dict[str, HealthSnapshot]:
         return {url: c.health.snapshot() for url, c in self.connections.items()}
 
-    async def relay_info(self, url: str) -> dict[str, Any]:
+    async def relay_info(self, url: str) -> RelayInfo:
         """NIP-11 document (cached); raises Nip11Error."""
         return await self.nip11.get(normalize_relay_url(url))
 
