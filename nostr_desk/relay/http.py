@@ -63,7 +63,6 @@ def respond(status: int, reason: str, body: bytes, content_type: str, extra: tup
 def make_process_request(config: RelayConfig, full: Callable[[], bool]) -> Callable:
     """The hook: None lets a WebSocket handshake proceed; a Response answers plain HTTP."""
     nip11 = json.dumps(config.to_nip11(), separators=(",", ":")).encode()
-    page = _html_page(config).encode()
 
     def process_request(connection, request: Request) -> Response | None:
         if request.method == "OPTIONS":
@@ -78,18 +77,19 @@ def make_process_request(config: RelayConfig, full: Callable[[], bool]) -> Calla
             return respond(405, "Method Not Allowed", b"", "text/plain", CORS)
         if wants_nip11(request):
             return respond(200, "OK", nip11, NOSTR_JSON, CORS)
-        return respond(200, "OK", page, "text/html; charset=utf-8", CORS)
+        page = _html_page(config, request.headers.get("Host") or f"{config.host}:{config.port}")
+        return respond(200, "OK", page.encode(), "text/html; charset=utf-8", CORS)
 
     return process_request
 
 
-def _html_page(config: RelayConfig) -> str:
+def _html_page(config: RelayConfig, host: str) -> str:
     name = html.escape(config.name)
     desc = html.escape(config.description)
     nips = ", ".join(str(n) for n in config.to_nip11()["supported_nips"])
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{name}</title></head><body><h1>{name}</h1><p>{desc}</p>"
-        f"<p>This is a Nostr relay. Point a Nostr client at <code>ws://{html.escape(config.host)}:{config.port}</code>.</p>"
+        f"<p>This is a Nostr relay. Point a Nostr client at <code>ws://{html.escape(host)}</code>.</p>"
         f"<p>Supported NIPs: {nips}</p></body></html>\n"
     )
