@@ -4,8 +4,12 @@ Add a command by writing its module and naming it in `COMMANDS` (kept sorted).
 """
 
 COMMANDS = [
+    "compact",
     "decode",
+    "export",
+    "import_",
     "keys",
+    "prune",
     "relay",
     "verify",
 ]
