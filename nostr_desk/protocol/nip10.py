@@ -69,7 +69,9 @@ def thread_of(event: Event) -> Thread:
     return parse(event.tags)
 
 
-def reply_tags(parent: Event, *, relay_hint: str = "", exclude_pubkeys: frozenset[str] = frozenset()) -> list[list[str]]:
+def reply_tags(
+    parent: Event, *, relay_hint: str = "", exclude_pubkeys: frozenset[str] = frozenset()
+) -> list[list[str]]:
     """The `e` and `p` tags of a kind-1 reply to `parent`, in NIP-10's marked form.
 
     The root is the parent's root when the parent is itself a reply (its relay hint and author kept),

@@ -138,7 +138,10 @@ def encode_nprofile(pubkey: str, relays: tuple[str, ...] | list[str] = ()) -> st
 
 
 def encode_nevent(
-    event_id: str, relays: tuple[str, ...] | list[str] = (), author: str | None = None, kind: int | None = None
+    event_id: str,
+    relays: tuple[str, ...] | list[str] = (),
+    author: str | None = None,
+    kind: int | None = None,
 ) -> str:
     data = _tlv(T_SPECIAL, _hex32(event_id, "event id")) + _relay_tlvs(relays)
     if author is not None:

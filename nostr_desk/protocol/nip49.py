@@ -79,7 +79,9 @@ def encrypt(
     return nip19.encode_ncryptsec(bytes([VERSION, log_n]) + bytes(salt) + bytes(nonce) + aad + ciphertext)
 
 
-def decrypt(ncryptsec: str | nip19.Ncryptsec, password: str, *, max_log_n: int = DEFAULT_MAX_LOG_N) -> SecretKey:
+def decrypt(
+    ncryptsec: str | nip19.Ncryptsec, password: str, *, max_log_n: int = DEFAULT_MAX_LOG_N
+) -> SecretKey:
     """Open an ncryptsec; a wrong password raises CryptoError with a message a user can read."""
     value = nip19.decode(ncryptsec) if isinstance(ncryptsec, str) else ncryptsec
     if not isinstance(value, nip19.Ncryptsec):
