@@ -17,7 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+    try:
+        stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+    except OSError as exc:  # a missing or unreadable file is a usage error, not a traceback
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
     good = bad = 0
     with stream:
         for number, line in enumerate(stream, 1):
