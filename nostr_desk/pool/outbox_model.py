@@ -1,9 +1,7 @@
 """NIP-65 outbox model: where to read an author (their write relays) and where to reach someone
 (their read relays), from the kind 10002 lists in the event store, with caps.
 
-The `r` tag is ["r", url] (read and write) or ["r", url, "read" | "write"].
-TEMPORARY parsing here until protocol/nip65.py (engineer "protocol-nips") lands; then use theirs.
-URLs are normalised with protocol/relay_url.py.
+Lists are read with the core's protocol/nip65.py; this module adds the store lookup and the caps.
 """
 
 from __future__ import annotations
@@ -13,31 +11,18 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from nostr_desk.protocol import nip65
 from nostr_desk.protocol.filters import Filter
-from nostr_desk.protocol.relay_url import normalize as normalize_relay_url
+from nostr_desk.protocol.kinds import RELAY_LIST
 
 if TYPE_CHECKING:
     from nostr_desk.store import EventStore
 
-RELAY_LIST_KIND = 10002
-
 
 def relay_list(tags: list[list[str]]) -> tuple[list[str], list[str]]:
-    """(read relays, write relays) of a kind 10002 event's tags; bad URLs are skipped."""
-    read, write = [], []
-    for tag in tags:
-        if len(tag) < 2 or tag[0] != "r":
-            continue
-        try:
-            url = normalize_relay_url(tag[1])
-        except ValueError:
-            continue
-        marker = tag[2] if len(tag) > 2 else ""
-        if marker in ("", "read") and url not in read:
-            read.append(url)
-        if marker in ("", "write") and url not in write:
-            write.append(url)
-    return read, write
+    """(read relays, write relays) of a kind 10002 event's tags (NIP-65 parsing is the core's)."""
+    entries = nip65.parse_tags(tags)
+    return nip65.read_relays(entries), nip65.write_relays(entries)
 
 
 def lists_for(store: EventStore, authors: Iterable[str], now: int | None = None) -> dict[str, tuple[list[str], list[str]]]:
@@ -45,7 +30,7 @@ def lists_for(store: EventStore, authors: Iterable[str], now: int | None = None)
     authors = list(dict.fromkeys(authors))
     if not authors:
         return {}
-    raws = store.query([Filter.from_obj({"authors": authors, "kinds": [RELAY_LIST_KIND]})],
+    raws = store.query([Filter.from_obj({"authors": authors, "kinds": [RELAY_LIST]})],
                        now=int(time.time()) if now is None else now)
     out: dict[str, tuple[list[str], list[str]]] = {}
     for raw in raws:       # newest first: keep the first per author
