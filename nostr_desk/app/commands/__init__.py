@@ -9,6 +9,7 @@ COMMANDS = [
     "export",
     "import_",
     "keys",
+    "monitor",
     "prune",
     "relay",
     "verify",
