@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = actions.add_parser("import", parents=[common, secret_input], help="import an nsec, hex secret or ncryptsec (asks for it)")
     a.add_argument("--label", default="", help="a name for the account")
     a.add_argument("--npub", help="add a watch-only account for this npub instead (public, so it may be an argument)")
+    # Catches a key pasted as an argument, so it is refused by us rather than echoed by argparse.
+    a.add_argument("pasted", nargs="*", help=argparse.SUPPRESS)
     a.set_defaults(run=_guarded(cmd_import))
 
     a = actions.add_parser("export", parents=[common, secret_input], help="print an encrypted ncryptsec backup (asks for a password)")
@@ -94,6 +96,11 @@ def _fail(message: str, code: int) -> int:
 
 def _refuse_secret_arguments(args: argparse.Namespace) -> None:
     # Too late to keep it out of shell history, but at least say so rather than use it.
+    if getattr(args, "pasted", None):
+        raise CliError(
+            "the key is not an argument: never put a secret key on the command line (shell history, process "
+            "list). Run `nostr-desk keys import` and paste it when asked, or pipe it in with --stdin."
+        )
     for value in (getattr(args, "account", None), getattr(args, "npub", None)):
         if isinstance(value, str) and value.strip().lower().startswith(("nsec1", "ncryptsec1")):
             raise CliError(
