@@ -11,10 +11,10 @@ import os
 import time
 from collections.abc import Callable
 
+from nostr_desk.protocol import nip42, nip44
 from nostr_desk.protocol.event import Event, EventTemplate, sign
 from nostr_desk.protocol.keys import SecretKey
-
-AUTH_KIND = 22242  # NIP-42
+from nostr_desk.protocol.kinds import CLIENT_AUTH as AUTH_KIND
 
 
 class Signer:
@@ -46,19 +46,14 @@ class Signer:
 
     def sign_auth(self, relay_url: str, challenge: str) -> Event:
         """The NIP-42 kind-22242 event answering a relay's AUTH challenge."""
-        tags = [["relay", relay_url], ["challenge", challenge]]
-        return self.sign(EventTemplate(AUTH_KIND, "", tags, int(self._clock())))
+        return self.sign(nip42.auth_template(relay_url, challenge, int(self._clock())))
 
     def nip44_encrypt(self, peer_pubkey: str, plaintext: str) -> str:
         """NIP-44 v2 payload for `peer_pubkey`."""
-        from nostr_desk.protocol import nip44
-
         key = nip44.conversation_key(self._secret, peer_pubkey)
         return nip44.encrypt(plaintext, key, nonce=self._rng(32))
 
     def nip44_decrypt(self, peer_pubkey: str, payload: str) -> str:
-        from nostr_desk.protocol import nip44
-
         key = nip44.conversation_key(self._secret, peer_pubkey)
         return nip44.decrypt(payload, key)
 

@@ -10,7 +10,7 @@ import pickle
 
 import pytest
 
-from nostr_desk.protocol import nip44
+from nostr_desk.protocol import nip42, nip44
 from nostr_desk.protocol.event import EventTemplate
 from nostr_desk.protocol.keys import SecretKey
 from nostr_desk.keys.signer import AUTH_KIND, Signer
@@ -55,6 +55,8 @@ def test_auth_event(signer):
     assert event.kind == AUTH_KIND == 22242 and event.created_at == 1_700_000_123
     assert event.first_tag_value("relay") == "wss://relay.example.com/"
     assert event.first_tag_value("challenge") == "challenge-123"
+    # and a relay running the protocol's NIP-42 check accepts it
+    assert nip42.check(event, relay_url="wss://relay.example.com", challenge="challenge-123", now=1_700_000_200) == signer.pubkey
 
 
 def test_nip44_between_two_signers(signer):
