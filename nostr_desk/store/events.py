@@ -13,12 +13,13 @@ from collections.abc import Iterable
 
 from nostr_desk.protocol.errors import InvalidEvent
 from nostr_desk.protocol.event import Event
+from nostr_desk.protocol.keys import is_hex
 from nostr_desk.protocol.kinds import DELETION, address, is_ephemeral, parse_address
 
 from . import model
 from .model import SaveResult
 
-_INSERT = "INSERT INTO events (id, pubkey, created_at, kind, addr, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT = "INSERT OR IGNORE INTO events (id, pubkey, created_at, kind, addr, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)"
 _INSERT_TAG = "INSERT OR IGNORE INTO tags (seq, name, value, created_at, eid, kind) VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_FTS = "INSERT INTO events_fts (rowid, content) VALUES (?, ?)"
 _INSERT_RELAY = "INSERT OR IGNORE INTO event_relays (event_id, relay, first_seen) VALUES (?, ?, ?)"
@@ -54,12 +55,10 @@ class Inserter:
         if expires is not None and expires <= now:
             return model.EXPIRED
         conn = self.conn
-        if conn.execute("SELECT 1 FROM events WHERE id = ?", (event.id,)).fetchone():
-            if source:
-                self._relays.append((event.id, source, now))
-            return model.DUPLICATE
+        # A stored event is never also deleted (deletion removes it), so this check can come first.
         if event.kind != DELETION and _deleted(conn, event.id, event.pubkey):
             return model.DELETED
+        eid = bytes.fromhex(event.id)
         addr = address(event)
         result = model.SAVED
         if addr is not None:
@@ -68,13 +67,18 @@ class Inserter:
                 return model.DELETED
             old = conn.execute("SELECT seq, created_at, id FROM events WHERE addr = ?", (addr,)).fetchone()
             if old is not None:
-                if (event.created_at, old[2]) <= (old[1], event.id):  # newer wins; tie -> lowest id
+                if old[2] == eid:
+                    return self._duplicate(event, source, now)
+                if (event.created_at, old[2]) <= (old[1], eid):  # newer wins; tie -> lowest id
                     return model.STALE
                 self.remove([old[0]])
                 result = model.REPLACED
-        cur = conn.execute(_INSERT, (event.id, event.pubkey, event.created_at, event.kind, addr, expires, raw))
+        # INSERT OR IGNORE doubles as the duplicate check (the UNIQUE id): one statement, not two.
+        cur = conn.execute(_INSERT, (eid, bytes.fromhex(event.pubkey), event.created_at, event.kind, addr, expires, raw))
+        if cur.rowcount == 0:
+            return self._duplicate(event, source, now)
         seq = cur.lastrowid
-        self._tags.extend((seq, n, v, event.created_at, event.id, event.kind) for n, v in indexed_tags(event))
+        self._tags.extend((seq, n, v, event.created_at, eid, event.kind) for n, v in indexed_tags(event))
         if event.content:
             self._fts.append((seq, event.content))
         if source:
@@ -82,6 +86,11 @@ class Inserter:
         if event.kind == DELETION:
             self._apply_deletion(event)
         return result
+
+    def _duplicate(self, event: Event, source: str | None, now: int) -> SaveResult:
+        if source:
+            self._relays.append((event.id, source, now))
+        return model.DUPLICATE
 
     def flush(self) -> None:
         """Write the gathered tag, search and provenance rows."""
@@ -108,14 +117,15 @@ class Inserter:
         for tag in deletion.tags:
             if len(tag) < 2:
                 continue
-            if tag[0] == "e" and len(tag[1]) == 64:
+            if tag[0] == "e" and is_hex(tag[1], 64):
                 conn.execute(
                     "INSERT INTO deletions (target, pubkey, created_at) VALUES (?, ?, ?) "
                     "ON CONFLICT DO UPDATE SET created_at = max(created_at, excluded.created_at)",
                     (tag[1], author, when),
                 )
                 row = conn.execute(
-                    "SELECT seq FROM events WHERE id = ? AND pubkey = ? AND kind != ?", (tag[1], author, DELETION)
+                    "SELECT seq FROM events WHERE id = ? AND pubkey = ? AND kind != ?",
+                    (bytes.fromhex(tag[1]), bytes.fromhex(author), DELETION),
                 ).fetchone()
                 if row:
                     victims.append(row[0])
@@ -152,7 +162,7 @@ def remove_events(conn: sqlite3.Connection, seqs: Iterable[int]) -> int:
     if not rows:
         return 0
     conn.executemany(
-        "DELETE FROM event_relays WHERE event_id = (SELECT id FROM events WHERE seq = ?)", rows
+        "DELETE FROM event_relays WHERE event_id = (SELECT lower(hex(id)) FROM events WHERE seq = ?)", rows
     )
     conn.executemany("DELETE FROM tags WHERE seq = ?", rows)
     conn.executemany("DELETE FROM events_fts WHERE rowid = ?", rows)

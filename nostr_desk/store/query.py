@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import msgspec
 
 from nostr_desk.protocol.filters import Filter, matches_search, search_terms
+from nostr_desk.protocol.keys import is_hex
 
 PROTECTED_KINDS = (4, 1059)  # readable only by their author or a p-tagged recipient (NIP-42 relays)
 PAGE_MAX = 1000
 MAX_PAIRS = 64  # beyond this many (author, kind) pairs, stream per author and test the kind
 
-Row = tuple[int, str, bytes]  # created_at, id, raw
+Row = tuple[int, bytes, bytes]  # created_at, id (32 bytes), raw
 
 
 class _Content(msgspec.Struct):
@@ -53,6 +54,11 @@ class Plan:
 
 
 # --- building conditions ---------------------------------------------------------------------------
+def as_blobs(values) -> list[bytes]:
+    """Hex ids/pubkeys as stored (32 bytes); anything else cannot match and is dropped."""
+    return [bytes.fromhex(v) for v in values if is_hex(v, 64)]
+
+
 def _in(column: str, values) -> tuple[str, list]:
     vals = sorted(values)
     if len(vals) == 1:
@@ -88,7 +94,7 @@ def readers_clause(readers: frozenset[str] | None, alias: str = "e") -> tuple[st
     kinds = f"{alias}.kind NOT IN ({','.join(str(k) for k in PROTECTED_KINDS)})"
     if not readers:
         return kinds, []
-    who, vals = _in(f"{alias}.pubkey", readers)
+    who, vals = _in(f"{alias}.pubkey", as_blobs(readers)) if as_blobs(readers) else ("0", [])
     tag, tvals = _in("r.value", readers)
     sql = f"({kinds} OR {who} OR EXISTS (SELECT 1 FROM tags r WHERE r.seq = {alias}.seq AND r.name = 'p' AND {tag}))"
     return sql, vals + tvals
@@ -99,9 +105,9 @@ def common_where(flt: Filter, now: int, readers, *, skip: frozenset[str] = froze
     w = _Where()
     t = tag_alias_time
     if flt.ids is not None and "ids" not in skip:
-        w.add(*_in("e.id", flt.ids))
+        w.add(*_in("e.id", as_blobs(flt.ids)))
     if flt.authors is not None and "authors" not in skip:
-        w.add(*_in("e.pubkey", flt.authors))
+        w.add(*_in("e.pubkey", as_blobs(flt.authors)))
     if flt.kinds is not None and "kinds" not in skip:
         w.add(*_in(f"{t}.kind", flt.kinds))
     if flt.since is not None:
@@ -157,7 +163,7 @@ def _tag_streams(flt: Filter, now: int, readers) -> list[Stream]:
 
 
 def _author_streams(flt: Filter, now: int, readers) -> list[Stream]:
-    authors = sorted(flt.authors or ())
+    authors = sorted(as_blobs(flt.authors or ()))
     if flt.kinds is not None and len(authors) * len(flt.kinds) <= MAX_PAIRS:
         w = common_where(flt, now, readers, skip=frozenset({"authors", "kinds"}))
         head = (
@@ -193,7 +199,7 @@ def _pages(conn: sqlite3.Connection, s: Stream, first: int) -> Iterator[Row]:
 
 def run_filter(conn: sqlite3.Connection, flt: Filter, limit: int, now: int, readers) -> Iterator[Row]:
     """Up to `limit` distinct rows matching `flt`, in NIP-01 order."""
-    if limit <= 0 or not flt.can_match():
+    if limit <= 0 or not flt.can_match() or not _hex_ok(flt):
         return
     p = plan(flt, now, readers)
     if p.by_ids:
@@ -217,6 +223,11 @@ def run_filter(conn: sqlite3.Connection, flt: Filter, limit: int, now: int, read
             return
 
 
+def _hex_ok(flt: Filter) -> bool:
+    """False when `ids` or `authors` hold no well-formed value (then nothing can match)."""
+    return all(v is None or as_blobs(v) for v in (flt.ids, flt.authors))
+
+
 def run_query(conn, filters: Sequence[Filter], *, max_limit: int, now: int, readers) -> list[bytes]:
     chosen: dict[str, Row] = {}
     for flt in filters:
@@ -229,11 +240,11 @@ def run_query(conn, filters: Sequence[Filter], *, max_limit: int, now: int, read
 
 def run_count(conn, filters: Sequence[Filter], *, now: int, readers) -> int:
     """NIP-45: distinct events matching any filter; `limit` does not apply to a count."""
-    live = [f for f in filters if f.can_match()]
+    live = [f for f in filters if f.can_match() and _hex_ok(f)]
     if not live:
         return 0
     if any(f.search is not None for f in live):
-        seen: set[str] = set()
+        seen: set[bytes] = set()
         for flt in live:
             seen.update(r[1] for r in run_filter(conn, flt, 2**62, now, readers))
         return len(seen)

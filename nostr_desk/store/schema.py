@@ -20,8 +20,8 @@ from .outbox import V2_OUTBOX
 V1 = """
 CREATE TABLE events (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,  -- insert order, never reused (projections follow it)
-    id         TEXT    NOT NULL UNIQUE,
-    pubkey     TEXT    NOT NULL,
+    id         BLOB    NOT NULL UNIQUE,  -- 32 bytes (half the index space of hex; same order)
+    pubkey     BLOB    NOT NULL,         -- 32 bytes
     created_at INTEGER NOT NULL,
     kind       INTEGER NOT NULL,
     addr       TEXT,      -- kind:pubkey:d for replaceable and addressable events, else NULL
@@ -40,7 +40,7 @@ CREATE TABLE tags (
     name       TEXT    NOT NULL,  -- one letter
     value      TEXT    NOT NULL,
     created_at INTEGER NOT NULL,
-    eid        TEXT    NOT NULL,
+    eid        BLOB    NOT NULL,  -- events.id
     kind       INTEGER NOT NULL,
     PRIMARY KEY (seq, name, value)
 ) WITHOUT ROWID;
@@ -59,7 +59,7 @@ CREATE TABLE deletions (
 CREATE VIRTUAL TABLE events_fts USING fts5 (content, tokenize = 'trigram');
 
 CREATE TABLE event_relays (
-    event_id   TEXT    NOT NULL,
+    event_id   TEXT    NOT NULL,  -- hex, as everywhere outside the events and tags tables
     relay      TEXT    NOT NULL,
     first_seen INTEGER NOT NULL,
     PRIMARY KEY (event_id, relay)

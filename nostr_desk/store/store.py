@@ -85,7 +85,10 @@ class EventStore:
         return q.run_count(self._reader(), filters, now=now, readers=readers)
 
     def get(self, event_id: str) -> bytes | None:
-        row = self._reader().execute("SELECT raw FROM events WHERE id = ?", (event_id,)).fetchone()
+        blobs = q.as_blobs([event_id])
+        if not blobs:
+            return None
+        row = self._reader().execute("SELECT raw FROM events WHERE id = ?", (blobs[0],)).fetchone()
         return None if row is None else row[0]
 
     def events_since(self, seq: int, limit: int = 1000) -> list[tuple[int, bytes]]:

@@ -51,7 +51,7 @@ def test_future_resolves_only_after_commit(store_path):
             for i in range(20):
                 ev = make(content=f"c{i}")
                 s.submit(ev).result(10)
-                assert outside.execute("SELECT count(*) FROM events WHERE id = ?", (ev.id,)).fetchone()[0] == 1
+                assert outside.execute("SELECT count(*) FROM events WHERE id = ?", (bytes.fromhex(ev.id),)).fetchone()[0] == 1
         finally:
             outside.close()
 
