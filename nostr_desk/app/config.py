@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from nostr_desk.app.paths import AppPaths, default_paths
+from nostr_desk.app.relay_list import RelaySetting
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,8 @@ class AppConfig:
     relay_port: int = DEFAULT_RELAY_PORT
     relay_enabled: bool = True
     limits: Limits = field(default_factory=Limits)
-    # Relays the pool starts with before the user has a NIP-65 list of their own.
-    relays: tuple[str, ...] = ()
+    # The user's relays with their NIP-65 flags and AUTH policy (the Relays page edits them).
+    relays: tuple[RelaySetting, ...] = ()
     log_level: str = "INFO"
 
     @property
@@ -94,7 +95,7 @@ def settings_of(config: AppConfig) -> dict[str, Any]:
         "relay_host": config.relay_host,
         "relay_port": config.relay_port,
         "relay_enabled": config.relay_enabled,
-        "relays": list(config.relays),
+        "relays": [r.to_obj() for r in config.relays],
         "log_level": config.log_level,
         "limits": {f.name: getattr(config.limits, f.name) for f in fields(Limits)},
     }
@@ -124,7 +125,7 @@ def _apply(config: AppConfig, settings: Mapping[str, Any]) -> AppConfig:
     limits = replace(config.limits, **{k: v for k, v in settings.get("limits", {}).items() if k in _LIMIT_KEYS})
     top = {k: v for k, v in settings.items() if k in _TOP_KEYS - {"limits"}}
     if "relays" in top:
-        top["relays"] = tuple(top["relays"])
+        top["relays"] = tuple(RelaySetting.from_obj(r) for r in top["relays"])
     return replace(config, limits=limits, **top)
 
 
@@ -145,5 +146,8 @@ def _check(settings: dict[str, Any]) -> None:
             raise SettingsError(f"unknown limit: {key}")
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise SettingsError(f"limit {key} must be a positive whole number")
-    if any(not isinstance(url, str) for url in settings.get("relays", [])):
-        raise SettingsError("relays must be a list of URLs")
+    for entry in settings.get("relays", []):
+        try:
+            RelaySetting.from_obj(entry)
+        except ValueError as exc:
+            raise SettingsError(f"relays: {exc}") from None

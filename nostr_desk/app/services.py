@@ -34,20 +34,23 @@ class Services:
     relay: Any = None
     pool: Any = None
     cache: Any = None
-    vault: Any = None
+    vault: Any = None            # the KeyManager (accounts over the keyring)
+    relay_list: Any = None       # app.relay_list.RelayList, once the pool runs
+    pool_config: Any = None      # a PoolConfig to use instead of the defaults (tests, benchmarks)
     problems: dict[str, str] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _closed: bool = False
+    _resume: Any = None
 
     async def start(self, progress: Progress = lambda _: None) -> None:
         """Start every service that can start; never raises for one that cannot (see `problems`)."""
         await self._step("store", "Opening the event store…", _open_store, progress)
         if self.config.relay_enabled and self.store is not None:
             await self._step("relay", "Starting the local relay…", _start_relay, progress)
+        await self._step("vault", "Opening the key vault…", _open_vault, progress)
         await self._step("pool", "Connecting to relays…", _start_pool, progress)
         await self._step("cache", "Loading the cache…", _start_cache, progress)
-        await self._step("vault", "Opening the key vault…", _open_vault, progress)
         progress("Ready")
 
     async def aclose(self) -> None:
@@ -66,6 +69,18 @@ class Services:
 
     def use_session_keys(self) -> Any:
         return use_session_keys(self)
+
+    def save_relays(self, relays: list[dict]) -> None:
+        settings = self.read_settings()
+        settings["relays"] = relays
+        self.save_settings(settings)
+
+    async def sign_auth(self, template: Any) -> Any:
+        """NIP-42 answers for the pool, signed by the active account (the pool never sees a secret)."""
+        if self.vault is None:
+            raise LookupError("no key vault")
+        signer = await asyncio.to_thread(self.vault.signer)
+        return signer.sign(template)
 
     async def _step(self, name: str, label: str, step: Callable, progress: Progress) -> None:
         progress(label)
@@ -147,15 +162,34 @@ def relay_config(relay_mod: Any, config: AppConfig) -> Any:
 
 
 async def _start_pool(s: Services) -> None:
-    pool_mod = _module("pool")
-    if not hasattr(pool_mod, "RelayPool"):
-        raise _Unavailable("the relay pool is not part of this build yet")
-    pool = pool_mod.RelayPool(pool_mod.PoolConfig(), s.store)
-    await pool.start()
-    for url in s.config.relays:
-        await pool.add_relay(url)
+    _module("pool")
+    from nostr_desk.app.relay_list import RelayList
+    from nostr_desk.pool.config import PoolConfig
+    from nostr_desk.pool.pool import RelayPool
+
+    pool = RelayPool(s.pool_config or PoolConfig(), s.store, signer=s.sign_auth)
     s.pool = pool
-    s._stack.push_async_callback(pool.stop)
+    s._stack.push_async_callback(_close_pool, s)
+    s.relay_list = RelayList(pool, s.config.relays, s.save_relays)
+    if s.store is not None:  # publishes left in the durable outbox by the last run
+        s._resume = asyncio.get_running_loop().create_task(_resume(pool), name="resume outbox")
+
+
+async def _resume(pool: Any) -> None:
+    try:
+        await pool.resume()
+    except Exception:
+        log.exception("could not resume pending publishes")
+
+
+async def _close_pool(s: Services) -> None:
+    resume = s._resume
+    if resume is not None and not resume.done():
+        resume.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await resume
+    if s.pool is not None:
+        await s.pool.close()
 
 
 async def _start_cache(s: Services) -> None:

@@ -1,30 +1,37 @@
 """Stored health history for the Monitor's 5 min / 1 h / 24 h windows (so charts survive a restart).
 
-The pool keeps its samples in the event store; this asks the pool for them when it offers a history
-call, and yields (url, metric, at, value) tuples. Without one, the charts start empty.
+The pool writes its samples to the store's `health_samples` table (store/health_log.py); this reads
+them back on a reader connection of its own, as (url, metric, at, value) tuples.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any, Iterator
+
+from nostr_desk.store import health_log
 
 log = logging.getLogger(__name__)
 
+METRICS = ("connect_ms", "ping_ms", "first_event_ms", "eose_ms", "ok_ms")
 
-def load_history(services: Any, since: float) -> Iterator[tuple[str, str, float, float]]:
-    pool = getattr(services, "pool", None)
-    for name in ("health_history", "history"):
-        method = getattr(pool, name, None)
-        if callable(method):
-            try:
-                rows = method(since=since)
-            except Exception:
-                log.exception("could not load the stored health history")
-                return
-            for row in rows:
-                if isinstance(row, tuple):
-                    yield row
-                else:
-                    yield row.url, row.metric, row.at, row.value
-            return
+
+def load_history(services: Any, since: float, per_series: int = 5000) -> Iterator[tuple[str, str, float, float]]:
+    store = getattr(services, "store", None)
+    if store is None:
+        return
+    try:
+        conn = store.connect()
+    except Exception:
+        log.exception("could not open the store for the health history")
+        return
+    try:
+        for url in health_log.relays(conn):
+            for metric in METRICS:
+                for at, value in health_log.series(conn, url, metric, since, per_series):
+                    yield url, metric, at, value
+    except sqlite3.Error:
+        log.exception("could not read the stored health history")
+    finally:
+        conn.close()

@@ -72,7 +72,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         bridge.progress.connect(self.local_state.setText)
         bridge.ready.connect(self.attach)
-        bridge.status_changed.connect(lambda _n: self.refresh_status())
+        bridge.status_changed.connect(self._on_status)  # a bound slot: disconnected when we are deleted
         self.nav.setCurrentRow(0)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(1000)
@@ -125,6 +125,9 @@ class MainWindow(QMainWindow):
         if keys is None:
             return "vault" in services.problems and "not part of this build" not in services.problems["vault"]
         return not keys.accounts()
+
+    def _on_status(self, _notice: Any) -> None:
+        self.refresh_status()
 
     def refresh_status(self) -> None:
         if self.services is None:

@@ -6,6 +6,7 @@ whatever a relay sends, since many documents are incomplete or odd.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 FIELDS = (("name", "Name"), ("description", "Description"), ("software", "Software"),
@@ -17,6 +18,12 @@ def as_dict(doc: Any) -> dict[str, Any]:
         return {}
     if isinstance(doc, dict):
         return doc
+    if dataclasses.is_dataclass(doc) and not isinstance(doc, type):  # protocol.nip11.RelayInfo
+        data = {k: v for k, v in dataclasses.asdict(doc).items() if v not in (None, (), {})}
+        if isinstance(data.get("limitation"), dict):
+            data["limitation"] = {k: v for k, v in data["limitation"].items() if v is not None}
+        data.pop("extra", None)
+        return data
     for name in ("to_obj", "to_dict", "as_dict"):
         method = getattr(doc, name, None)
         if callable(method):

@@ -29,23 +29,14 @@ def relay_states(pool: Any) -> dict[str, str]:
 
 
 def pool_snapshots(pool: Any) -> list[Any]:
-    for name in ("health_snapshots", "snapshots"):
-        method = getattr(pool, name, None)
-        if callable(method):
-            return list(method())
-    return []
+    return list(pool.health().values())
 
 
 def pending_publishes(pool: Any) -> int | None:
+    """Publishes in the durable outbox that no relay has accepted yet."""
     if pool is None:
         return None
-    for name in ("pending_count", "pending_publishes"):
-        value = getattr(pool, name, None)
-        if callable(value):
-            return int(value())
-        if isinstance(value, int):
-            return value
-    return None
+    return len(pool.publisher.pending_ids())
 
 
 def relay_running(relay: Any) -> bool:

@@ -58,7 +58,8 @@ def free_port() -> int:
 @pytest.fixture
 def services(config, run):
     """Real services (whatever this build has) in a tmp data folder; stopped in order afterwards."""
-    svc = Services(config)
+    from tests.ui.helpers import fast_pool
+    svc = Services(config, pool_config=fast_pool())
     run(svc.start())
     yield svc
     run(svc.aclose())

@@ -68,12 +68,12 @@ class SeriesBook:
         ring.append(t, v)
 
     def add_count(self, url: str, metric: str, t: float, total: int) -> None:
-        """Record a cumulative counter as a per-interval increase (0 when it did not move)."""
+        """Record a cumulative counter as a per-interval increase (0 when it did not move). Counters
+        start at 0 with the pool, so the first call's whole total is its increase."""
         key = (url, metric)
-        previous = self.counters.get(key)
+        previous = self.counters.get(key, 0)
         self.counters[key] = total
-        if previous is not None:
-            self.add(url, metric, t, max(total - previous, 0))
+        self.add(url, metric, t, max(total - previous, 0))
 
     def ring(self, url: str, metric: str) -> Ring | None:
         return self._rings.get((url, metric))

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from nostr_desk.ui.models.base import Column, RowTableModel
 
 GOOD = {"connected", "open", "ready", "authenticated"}
-TRYING = {"connecting", "reconnecting", "authenticating", "half-open", "new", "starting"}
+TRYING = {"connecting", "authenticating", "new", "starting"}  # backoff / breaker-open / waiting: down
 
 
 @dataclass(frozen=True)

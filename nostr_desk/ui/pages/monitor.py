@@ -26,6 +26,7 @@ from nostr_desk.ui.pool_access import PoolAccess
 log = logging.getLogger(__name__)
 
 WINDOWS = {"5 minutes": 300, "1 hour": 3600, "24 hours": 86400}
+RATE_LIMITS, FAILURES = "rate_limited/tick", "verify_failures/tick"  # increases per poll (1 s)
 LATENCY = {"Ping": "ping_ms", "REQ → EOSE": "eose_ms", "Publish → OK": "ok_ms", "Connect": "connect_ms"}
 
 
@@ -114,7 +115,10 @@ class MonitorPage(Page):
         self.timer.start()
 
     def on_sample(self, sample: Any) -> None:
-        self.book.add(sample.url, sample.metric, sample.at or time.time(), sample.value)
+        # Latencies only: the pool also samples its running counters (verify_failures, …), which
+        # the poll turns into per-second increases below.
+        if sample.metric.endswith("_ms"):
+            self.book.add(sample.url, sample.metric, sample.at or time.time(), sample.value)
 
     def on_status(self, notice: Any) -> None:
         self.book.add(notice.url, "status", notice.at or time.time(), status_level(notice.new))
@@ -132,8 +136,8 @@ class MonitorPage(Page):
         for snap in self.access.snapshots():
             self._ensure_relay(snap.url)
             self.book.add(snap.url, "status", now, status_level(str(snap.status)))
-            self.book.add_count(snap.url, "rate_limited", now, snap.rate_limited)
-            self.book.add_count(snap.url, "verify_failures", now, snap.verify_failures)
+            self.book.add_count(snap.url, RATE_LIMITS, now, snap.rate_limited)
+            self.book.add_count(snap.url, FAILURES, now, snap.verify_failures)
 
     def _ensure_relay(self, url: str) -> None:
         if url in self.colours:
@@ -166,8 +170,8 @@ class MonitorPage(Page):
         drawn = self.latency.redraw(self.book, metric, urls, since, now, gap=gap)
         drawn += self.status.redraw(self.book, "status", urls, since, now, gap=5.0)
         drawn += self.events.redraw(self.book, "events", urls, since, now, gap=5.0)
-        drawn += self.rate_limits.redraw(self.book, "rate_limited", urls, since, now, gap=5.0)
-        drawn += self.failures.redraw(self.book, "verify_failures", urls, since, now, gap=5.0)
+        drawn += self.rate_limits.redraw(self.book, RATE_LIMITS, urls, since, now, gap=5.0)
+        drawn += self.failures.redraw(self.book, FAILURES, urls, since, now, gap=5.0)
         self.redraws += 1
         return drawn
 

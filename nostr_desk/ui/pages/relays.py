@@ -132,9 +132,12 @@ class RelaysPage(Page):
                 w.setEnabled(False)
             return
         self.access = PoolAccess(services.pool, services)
-        bridge.status_changed.connect(lambda _n: self.refresh())
+        bridge.status_changed.connect(self._on_status)
         self.refresh()
         self._timer.start()
+
+    def _on_status(self, _notice: Any) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         if self.access is None:
