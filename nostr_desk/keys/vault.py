@@ -20,7 +20,7 @@ import sys
 import keyring
 from keyring.backend import KeyringBackend
 from keyring.backends.chainer import ChainerBackend
-from keyring.errors import KeyringLocked, PasswordDeleteError
+from keyring.errors import InitError, KeyringLocked, NoKeyringError, PasswordDeleteError
 
 from nostr_desk.protocol.errors import InvalidKey
 from nostr_desk.protocol.keys import SecretKey, is_hex
@@ -213,27 +213,44 @@ class KeyVault:
         return True
 
     def _call(self, doing: str, pubkey: str, method):
-        # Only what we are doing and for whom goes into messages. The error is raised after the `except` block ends, so it has no __context__ either: a
-        # backend's exception (and its traceback's locals) could hold the value being written.
+        # Only what we are doing and for whom goes into messages. The error is raised after the
+        # `except` block ends, so it has no __context__ either: a backend's exception (and its
+        # traceback's locals) could hold the value being written.
         try:
             return method(self._service, pubkey)
-        except KeyringLocked:
-            failure = None
         except Exception as exc:  # secretstorage/D-Bus errors are not all KeyringErrors
-            failure = type(exc).__name__
-        if failure is None:
+            failure = exc
+        kind, name = _classify(failure), type(failure).__name__
+        del failure
+        if kind == "locked":
             raise VaultLocked(
                 f"could not {doing} {pubkey}: the keyring ({self.backend_name}) is locked. "
                 "Unlock your keyring (log in to your desktop session, or unlock it in your keyring "
                 "manager such as Seahorse) and try again."
             )
-        raise VaultError(f"could not {doing} {pubkey}: the keyring ({self.backend_name}) failed ({failure})")
+        if kind == "unreachable":
+            raise KeyringUnavailable(
+                f"could not {doing} {pubkey}: the keyring service behind {self.backend_name} is not "
+                f"reachable ({name}). {_platform_fix()}",
+                self.backend_name,
+            )
+        raise VaultError(f"could not {doing} {pubkey}: the keyring ({self.backend_name}) failed ({name})")
 
     def __repr__(self) -> str:
         return f"KeyVault(backend={self.backend_name!r}, service={self._service!r})"
 
     def __reduce__(self):
         raise TypeError("a KeyVault cannot be pickled")
+
+
+def _classify(exc: Exception) -> str:
+    if isinstance(exc, KeyringLocked):
+        return "locked"
+    # No daemon, no D-Bus session: keyring's InitError/NoKeyringError, secretstorage's own
+    # SecretServiceNotAvailableException, or the socket error itself (a bus path that is gone).
+    if isinstance(exc, (InitError, NoKeyringError, OSError)) or "NotAvailable" in type(exc).__name__:
+        return "unreachable"
+    return "failed"
 
 
 def _check_pubkey(pubkey: str) -> None:

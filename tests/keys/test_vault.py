@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import keyring
 import pytest
@@ -238,3 +239,37 @@ def test_the_session_store_is_not_a_keyring_choice():
     from nostr_desk.keys.vault import _MemoryBackend
 
     assert _MemoryBackend not in KeyringBackend._classes
+
+
+def test_an_unreachable_secret_service_is_reported_as_unavailable(tmp_path):
+    # SecretService chosen explicitly, but no D-Bus session behind it (as in a bare ssh login).
+    script = textwrap.dedent(
+        """
+        import os
+        from keyring.backends.SecretService import Keyring
+        from nostr_desk.keys.vault import KeyVault, KeyringUnavailable
+        from nostr_desk.protocol.keys import SecretKey
+        try:
+            KeyVault(Keyring(), service="nostr-desk-unreachable").store(SecretKey(os.urandom(32)))
+        except KeyringUnavailable as exc:
+            assert exc.__context__ is None
+            print("UNAVAILABLE:", exc)
+        """
+    )
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/no-bus"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert "UNAVAILABLE:" in result.stdout, result.stderr[-2000:]
+    assert "not reachable" in result.stdout and "gnome-keyring" in result.stdout
+
+
+def test_the_keyring_daemon_stores_the_secret_encrypted_on_disk(real_vault, secret_service):
+    from .leakscan import LeakScan
+
+    secret = new_secret()
+    real_vault.store(secret)
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    keyring_files = list((data_home / "keyrings").glob("*.keyring"))
+    assert keyring_files and all(f.stat().st_size > 0 for f in keyring_files)
+    scan = LeakScan(roots=[data_home / "keyrings"])
+    scan.add_secret(secret.secret_bytes())
+    assert scan.findings() == []
