@@ -16,8 +16,11 @@ import msgspec
 from .errors import InvalidEvent
 from .keys import SecretKey, verify_schnorr
 
-Hex64 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
-Hex128 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{128}$")]
+# Lengths are checked by msgspec, lowercase hex in `__post_init__`: msgspec's `pattern=` runs Python's
+# `re` per field and was half the decoding time; `str.strip(digits)` is a C loop over 64 chars.
+Hex64 = Annotated[str, msgspec.Meta(min_length=64, max_length=64)]
+Hex128 = Annotated[str, msgspec.Meta(min_length=128, max_length=128)]
+_HEX_DIGITS = "0123456789abcdef"
 Kind = Annotated[int, msgspec.Meta(ge=0, le=65535)]
 # Non-negative and inside SQLite's signed 64-bit integer; far-future dates are a policy matter.
 Timestamp = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
@@ -35,6 +38,13 @@ class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tags: list[list[str]]
     content: str
     sig: Hex128
+
+    def __post_init__(self) -> None:
+        # Empty after stripping hex digits from both ends <=> every character is a hex digit.
+        # (msgspec turns this error into a ValidationError, which from_json maps to InvalidEvent.)
+        if self.id.strip(_HEX_DIGITS) or self.pubkey.strip(_HEX_DIGITS) or self.sig.strip(_HEX_DIGITS):
+            name = next(n for n in ("id", "pubkey", "sig") if getattr(self, n).strip(_HEX_DIGITS))
+            raise InvalidEvent(f"{name} must be lowercase hex - at `$.{name}`")
 
     # --- parsing -------------------------------------------------------------------------------
     @classmethod
@@ -71,9 +81,11 @@ class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def verify(self) -> Event:
         """Raise `InvalidEvent` unless the id and the signature are both right; return self."""
-        if not self.has_valid_id():
+        # The digest is hashed once and used both ways (hex to compare, bytes to verify).
+        digest = hashlib.sha256(self.serialize()).digest()
+        if digest.hex() != self.id:
             raise InvalidEvent("event id does not match its content", event_id=self.id)
-        if not self.has_valid_signature():
+        if not verify_schnorr(self.pubkey, digest, bytes.fromhex(self.sig)):
             raise InvalidEvent("signature verification failed", event_id=self.id)
         return self
 
