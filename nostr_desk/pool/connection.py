@@ -187,8 +187,10 @@ class RelayConnection:
         detail = "closed"
         try:
             await self._resubscribe()
-            async for frame in ws:
-                self._on_frame(frame if isinstance(frame, bytes) else frame.encode())
+            while True:
+                # decode=False: text frames stay bytes. Duplicates are dropped without ever decoding
+                # UTF-8; new events are validated by the strict parser anyway.
+                self._on_frame(await ws.recv(decode=False))
         except ConnectionClosed as exc:
             detail = f"connection lost ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
         except (OSError, asyncio.TimeoutError) as exc:

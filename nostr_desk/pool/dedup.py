@@ -168,9 +168,10 @@ class Deduplicator:
         return len(self._pending)
 
     def _take(self) -> tuple[list[Verdict], dict[str, list[Verdict]]]:
-        batch, spares = self._pending, self._spares
-        self._pending, self._spares = [], {}
-        return batch, spares
+        # Spares stay registered until their id is settled: copies arriving while a batch is being
+        # verified (in a worker thread) join as spares instead of being verified a second time.
+        batch, self._pending = self._pending, []
+        return batch, self._spares
 
     async def verify_pending(self) -> tuple[list[Verdict], list[Verdict]]:
         """(new verified copies, failed copies). Spares of a verified id count as duplicates."""
@@ -190,7 +191,7 @@ class Deduplicator:
     def _settle(self, checked: list[Verdict], spares: dict[str, list[Verdict]]) -> tuple[list[Verdict], list[Verdict]]:
         good, bad = [], []
         for v in checked:
-            waiting = spares.get(v.event_id, []) if v.event_id is not None else []
+            waiting = spares.pop(v.event_id, []) if v.event_id is not None else []
             while v.event is None:
                 bad.append(v)
                 if not waiting:
