@@ -100,3 +100,19 @@ def test_seen_is_bounded():
         d.offer("u", "s", make_event(i).to_bytes())
     d.verify_now()
     assert len(d.seen) == 3 and make_event(4).id in d.seen and make_event(0).id not in d.seen
+
+
+def test_copies_arriving_during_a_threaded_verify_are_not_verified_twice():
+    async def go():
+        d = Deduplicator(offload_at=1)
+        evs = [make_event(i) for i in range(40)]
+        for e in evs:
+            d.offer("ws://a", "s", e.to_bytes())
+        verifying = asyncio.ensure_future(d.verify_pending())
+        await asyncio.sleep(0)                      # the batch is now in the worker thread
+        assert d.pending == 0
+        late = [d.offer("ws://b", "s", e.to_bytes()) for e in evs]
+        assert late == [False] * 40                 # spares of ids in flight, not new work
+        good, bad = await verifying
+        assert len(good) == 40 and bad == [] and d.duplicates == 40 and d.pending == 0
+    asyncio.run(go())

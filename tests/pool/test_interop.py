@@ -127,3 +127,21 @@ def test_nip11_from_our_relay_and_cached(tmp_path):
             await pool.close()
 
     arun(go())
+
+
+def test_live_subscription_on_our_relay_sees_a_later_publish(tmp_path):
+    import asyncio
+    ev = recent(60)
+
+    async def go():
+        async with our_relay(tmp_path) as ours:
+            pool = RelayPool(fast_config(), None)
+            async with await pool.subscribe([Filter.from_obj({"authors": [ev.pubkey]})], [ours]) as sub:
+                await sub.wait_eose(5)
+                assert sub.drain() == []
+                assert (await pool.publish(ev, [ours])).delivered
+                live = await asyncio.wait_for(sub.__aiter__().__anext__(), 5)
+                assert live.id == ev.id
+            await pool.close()
+
+    arun(go())

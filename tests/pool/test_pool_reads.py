@@ -36,11 +36,12 @@ async def relays(*faults: Faults, events=()):
     return out
 
 
-def test_bad_copy_from_one_relay_good_from_another(store):
+@pytest.mark.parametrize("fault", ["bad_sigs", "wrong_ids"])
+def test_bad_copy_from_one_relay_good_from_another(store, fault):
     evs = [make_event(i) for i in range(20)]
 
     async def go():
-        evil, good = await relays(Faults(bad_sigs=True), Faults(), events=evs)
+        evil, good = await relays(Faults(**{fault: True}), Faults(), events=evs)
         pool = RelayPool(fast_config(), store)
         got = await pool.fetch(KIND1, timeout=5, relays=[evil.url, good.url])
         assert sorted(e.id for e in got) == sorted(e.id for e in evs)
