@@ -25,6 +25,7 @@ from nostr_desk.protocol.filters import Filter, matches_search, search_terms
 from nostr_desk.protocol.keys import is_hex
 
 PROTECTED_KINDS = (4, 1059)  # readable only by their author or a p-tagged recipient (NIP-42 relays)
+PAGE_MIN = 16  # first page of a stream when many streams share a limit
 PAGE_MAX = 1000
 MAX_PAIRS = 64  # beyond this many (author, kind) pairs, stream per author and test the kind
 
@@ -206,7 +207,7 @@ def run_filter(conn: sqlite3.Connection, flt: Filter, limit: int, now: int, read
         s = p.streams[0]
         source: Iterator[Row] = iter(sorted(conn.execute(s.sql, s.params).fetchall(), key=lambda r: (-r[0], r[1])))
     else:
-        first = min(limit, PAGE_MAX, max(16, 2 * -(-limit // len(p.streams))))
+        first = min(limit, PAGE_MAX, max(PAGE_MIN, 2 * -(-limit // len(p.streams))))
         gens = [_pages(conn, s, first) for s in p.streams]
         source = gens[0] if len(gens) == 1 else heapq.merge(*gens, key=lambda r: (-r[0], r[1]))
     last_id = None

@@ -2,8 +2,8 @@
 
 Hypothesis generates signed events (regular and replaceable/addressable kinds, shared timestamps
 for id tie-breaks, tags from a small pool so filters hit) and filters over the same vocabulary; the
-store's answer must equal `select` over what the store should hold, with and without `limit`, and
-`count` must equal the number of matches without limits.
+store's answer must equal `select` over what the store should hold (and what `readers` may see of
+kinds 4/1059), with and without `limit`, and `count` must equal the number of matches without limits.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W
 
 KEYS = [key(10 + i) for i in range(3)]
 PUBS = [k.public_key for k in KEYS]
-KINDS = [1, 7, 4, 0, 30023]
+KINDS = [1, 7, 4, 1059, 0, 30023]
 WORDS = ["alpha", "beta", "gamma", "Delta", "ALPHABET", "zz", "épée"]
 HEXVALS = ["%064x" % i for i in range(1, 5)] + PUBS
 TAGNAMES = ["e", "p", "t", "d"]
@@ -72,6 +72,16 @@ def to_filter(fields: dict, event_ids: list[str]) -> Filter:
     return Filter(**fields)
 
 
+READERS = st.none() | st.frozensets(st.sampled_from(PUBS), max_size=2)
+
+
+def visible(events: list[Event], readers: frozenset[str] | None) -> list[Event]:
+    """Kinds 4/1059 only for their author or a p-tagged recipient (no restriction when None)."""
+    if readers is None:
+        return events
+    return [e for e in events if e.kind not in (4, 1059) or e.pubkey in readers or set(e.tag_values("p")) & readers]
+
+
 def expected_store(events: list[Event]) -> list[Event]:
     """What the store should hold: duplicates collapsed, one winner per replaceable address."""
     kept: dict[str, Event] = {}
@@ -96,8 +106,10 @@ def test_query_and_count_match_the_reference_engine(data):
         store.save_many(events, now=NOW)
         for _ in range(4):
             fs = [to_filter(f, event_ids) for f in data.draw(FILTER_LISTS)]
-            want = [e.id for e in select(truth, fs)]
-            assert ids(store.query(fs, now=NOW)) == want, fs
+            readers = data.draw(READERS)
+            seen = visible(truth, readers)
+            want = [e.id for e in select(seen, fs)]
+            assert ids(store.query(fs, now=NOW, readers=readers)) == want, (fs, readers)
             unlimited = [dataclasses.replace(f, limit=None) for f in fs]
-            assert ids(store.query(unlimited, now=NOW)) == [e.id for e in select(truth, unlimited)], unlimited
-            assert store.count(fs, now=NOW) == len(select(truth, unlimited)), fs
+            assert ids(store.query(unlimited, now=NOW, readers=readers)) == [e.id for e in select(seen, unlimited)], unlimited
+            assert store.count(fs, now=NOW, readers=readers) == len(select(seen, unlimited)), fs
