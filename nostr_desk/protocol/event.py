@@ -128,14 +128,34 @@ def canonical_bytes(pubkey: str, created_at: int, kind: int, tags: list[list[str
 
 def sign(template: EventTemplate, secret: SecretKey, *, aux_rand: bytes) -> Event:
     """Sign locally. `aux_rand` (32 bytes) comes from the caller: the core has no RNG."""
-    if not 0 <= template.kind <= MAX_KIND:
-        raise InvalidEvent("kind must be between 0 and 65535")
-    tags = [list(t) for t in template.tags]
+    kind, created_at, tags, content = _checked_template(template)
     pubkey = secret.public_key
-    data = canonical_bytes(pubkey, template.created_at, template.kind, tags, template.content)
+    data = canonical_bytes(pubkey, created_at, kind, tags, content)
     digest = hashlib.sha256(data).digest()
     sig = secret.sign_schnorr(digest, aux_rand)
-    return Event(digest.hex(), pubkey, template.created_at, template.kind, tags, template.content, sig.hex())
+    return Event(digest.hex(), pubkey, created_at, kind, tags, content, sig.hex())
+
+
+def _checked_template(template: EventTemplate) -> tuple[int, int, list[list[str]], str]:
+    """The template's fields under the same rules as a parsed event, so a signed event always parses.
+
+    (Without this, a negative created_at, a bool kind or int tag items were signed into events that
+    every relay rejects, and a tag given as a string "ab" became ["a", "b"].) The tags come back as
+    fresh lists, so the caller's later edits cannot reach the frozen event.
+    """
+    return (
+        _convert(template.kind, Kind, "kind"),
+        _convert(template.created_at, Timestamp, "created_at"),
+        _convert(template.tags, list[list[str]], "tags"),
+        _convert(template.content, str, "content"),
+    )
+
+
+def _convert(value: Any, type_: Any, name: str) -> Any:
+    try:
+        return msgspec.convert(value, type_, strict=True)
+    except msgspec.ValidationError as exc:
+        raise InvalidEvent(f"cannot sign: {name}: {exc}") from None
 
 
 def parse_verified(data: str | bytes) -> Event:

@@ -52,7 +52,11 @@ class SecretKey:
         return self._key.secret
 
     def sign_schnorr(self, message32: bytes, aux_rand: bytes) -> bytes:
-        return self._key.sign_schnorr(message32, aux_rand)
+        # coincurve quietly signs without aux randomness when given b"" or None; BIP-340 wants 32
+        # fresh bytes (side-channel hardening), so a missing value is the caller's bug, said loudly.
+        if not isinstance(aux_rand, (bytes, bytearray)) or len(aux_rand) != 32:
+            raise ValueError("aux_rand must be 32 bytes")
+        return self._key.sign_schnorr(message32, bytes(aux_rand))
 
     def ecdh_x(self, pubkey_hex: str) -> bytes:
         """The unhashed x coordinate of the shared point with an x-only public key (NIP-44)."""
