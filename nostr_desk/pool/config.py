@@ -31,6 +31,8 @@ class PoolConfig:
     backoff_http_floor: float = 30.0
     backoff_rejection_floor: float = 15.0
     rate_limit_pause: float = 10.0     # how long a relay is left alone after a rate-limit signal
+    stable_after: float = 5.0          # a connection that dies younger than this counts as a failure
+    closed_retries: int = 3            # re-sends of a REQ the relay CLOSED with rate-limited:
 
     # --- circuit breaker ---------------------------------------------------------------------------
     breaker_failure_threshold: int = 5     # consecutive failures that open the breaker

@@ -61,6 +61,7 @@ class SubState:
     complete_at: int | None = None    # wall time up to which this sub is known complete
     closed: str | None = None
     auth_retried: bool = False
+    rate_retries: int = 0
     eose_event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -205,7 +206,7 @@ class RelayConnection:
             return
         # A connection that died young counts as a failure, so a relay that accepts and then drops
         # at once is backed off (and eventually short-circuited) instead of hammered.
-        if self.clock() - up_since < 5.0:
+        if self.clock() - up_since < self.config.stable_after:
             self.breaker.record_failure()
             self.health.failure(detail)
             delay = self.backoff.failed(Failure.NETWORK)
@@ -321,7 +322,8 @@ class RelayConnection:
                 del self._ok_waiters[event.id]
         self.health.sample("ok_ms", (self.clock() - started) * 1000)
         if not accepted:
-            self.health.ok_false(message, self.config.rate_limit_pause)
+            with self._rejections():
+                self.health.ok_false(message, self.config.rate_limit_pause)
         return accepted, message
 
     # --- NIP-42 --------------------------------------------------------------------------------------
@@ -376,7 +378,8 @@ class RelayConnection:
                     self.health.events_received += 1
                     sub.on_event(self.url, sub_id, event.to_bytes())
             case RelayNotice(message):
-                self.health.notice(message, self.config.rate_limit_pause)
+                with self._rejections():
+                    self.health.notice(message, self.config.rate_limit_pause)
             case RelayAuth(challenge):
                 self.auth.challenge = challenge
                 self.health.auth = "challenged"
@@ -394,10 +397,25 @@ class RelayConnection:
         sub.eose_event.set()
         sub.on_eose(self.url, sub_id, "")
 
+    @contextlib.contextmanager
+    def _rejections(self):
+        """Around a health call that may count a rate-limit signal: if it did, stretch the pause by
+        the backoff's rejection schedule (repeated rejections get the longer floor)."""
+        before = self.health.rate_limited
+        yield
+        if self.health.rate_limited > before:
+            delay = self.backoff.failed(Failure.REJECTED)
+            self.health.paused_until = max(self.health.paused_until, self.clock() + delay)
+
     def _on_closed(self, sub_id: str, message: str) -> None:
         sub = self.subs.get(sub_id)
-        self.health.closed(message, self.config.rate_limit_pause)
+        with self._rejections():
+            self.health.closed(message, self.config.rate_limit_pause)
         if sub is None:
+            return
+        if Prefix.of(message) is Prefix.RATE_LIMITED and sub.rate_retries < self.config.closed_retries:
+            sub.rate_retries += 1
+            asyncio.get_running_loop().create_task(self._resend_after_pause(sub))
             return
         if Prefix.of(message) is Prefix.AUTH_REQUIRED and not sub.auth_retried and self.auth.may_try():
             sub.auth_retried = True
@@ -406,6 +424,12 @@ class RelayConnection:
         sub.closed = message
         sub.eose_event.set()
         sub.on_closed(self.url, sub_id, message)
+
+    async def _resend_after_pause(self, sub: SubState) -> None:
+        """The relay asked us to slow down: re-send this REQ once its pause is over."""
+        await asyncio.sleep(self.health.paused_for())
+        if sub.sub_id in self.subs and self.connected:
+            await self._send_req(sub, self._since_filters(sub))
 
     async def _auth_then_resend(self, sub: SubState) -> None:
         if await self._authenticate() and sub.sub_id in self.subs:

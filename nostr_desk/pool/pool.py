@@ -237,7 +237,7 @@ class RelayPool:
             await asyncio.sleep(self.config.outbox_retry_interval)
             self.ingest.flush()
             for event_id in self.publisher.pending_ids():
-                if event_id not in self.publisher._locks or not self.publisher._locks[event_id].locked():
+                if not self.publisher.busy(event_id):
                     async with self._background:
                         with contextlib.suppress(Exception):
                             await self.publisher.deliver(event_id)

@@ -147,6 +147,8 @@ class Publisher:
         try:
             accepted, message = await conn.publish(self._events[event_id])
             outcome, state = classify(accepted, message)
+            if Prefix.of(message) is Prefix.AUTH_REQUIRED and (conn.auth.state == "refused" or not conn.auth.may_try()):
+                outcome, state = "rejected", ob.RELAY_REJECTED   # policy or the user said no: do not loop
         except asyncio.TimeoutError:
             outcome, state, message = "timeout", ob.RELAY_PENDING, "no OK before the timeout"
         except NotConnected as exc:
@@ -179,3 +181,7 @@ class Publisher:
 
     def pending_ids(self) -> list[str]:
         return list(self._events)
+
+    def busy(self, event_id: str) -> bool:
+        lock = self._locks.get(event_id)
+        return lock is not None and lock.locked()

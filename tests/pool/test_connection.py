@@ -166,3 +166,34 @@ def test_publish_timeout_when_relay_is_silent():
         await conn.close()
         await relay.stop()
     arun(go())
+
+
+def test_repeated_rate_limits_get_the_rejection_floor():
+    async def go():
+        relay = await FaultRelay(faults=Faults(ok_prefix="rate-limited: slow down")).start()
+        conn = RelayConnection(relay.url, fast_config(rate_limit_pause=0.05, backoff_rejection_floor=3.0))
+        assert await conn.wait_connected(5)
+        await conn.publish(make_event(6))
+        first = conn.health.paused_for()
+        await conn.publish(make_event(7))
+        second = conn.health.paused_for()
+        assert first < 1.0 and second > 2.5
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_req_closed_rate_limited_is_resent_after_the_pause():
+    async def go():
+        relay = await FaultRelay(faults=Faults(closed_prefix="rate-limited: too many REQs")).start()
+        relay.add(make_event(1))
+        conn = RelayConnection(relay.url, fast_config(rate_limit_pause=0.2, backoff_rejection_floor=0.2))
+        sub, got, eoses, closed = collector()
+        await conn.subscribe(sub)
+        await until(lambda: conn.health.rate_limited == 1)
+        relay.faults.closed_prefix = None
+        await until(lambda: len(eoses) == 1)
+        assert closed == [] and len(got) == 1 and conn.health.last_closed.startswith("rate-limited")
+        await conn.close()
+        await relay.stop()
+    arun(go())

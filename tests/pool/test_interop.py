@@ -110,7 +110,8 @@ def test_nip42_refused_by_policy_is_reported(tmp_path):
         async with rust_relay(nip42=True) as rust:
             pool = RelayPool(fast_config(ok_timeout=3, auth_default="never"), None, signer=signer)
             report = await pool.publish(ev, [rust])
-            assert not report.delivered
+            assert not report.delivered and not report.pending     # final: our policy forbids auth
+            assert report.outcomes[0].state == "rejected"
             assert report.outcomes[0].message.startswith("auth-required:")
             await pool.close()
 
