@@ -41,8 +41,15 @@ class Account:
             label=str(obj.get("label", "")),
             watch_only=bool(obj.get("watch_only", False)),
             created=int(obj.get("created", 0)),
-            key_security=int(obj.get("key_security", 2)),
+            key_security=_key_security(obj.get("key_security", 2)),
         )
+
+
+def _key_security(value: object) -> int:
+    number = int(value)  # type: ignore[call-overload]
+    if number not in (0, 1, 2):
+        raise AccountsError("key_security is 0, 1 or 2")
+    return number
 
 
 class AccountBook:
@@ -117,7 +124,7 @@ class AccountBook:
             account = _entry(entry, path)
             self._accounts[account.pubkey] = account
         active = data.get("active")
-        self._active = active if active in self._accounts else next(iter(self._accounts), None)
+        self._active = active if isinstance(active, str) and active in self._accounts else next(iter(self._accounts), None)
 
     def _save(self) -> None:
         if self._path is None:
@@ -136,7 +143,7 @@ def _entry(obj: object, path: Path) -> Account:
         return Account.from_obj(obj)
     except AccountsError as exc:
         problem = str(exc)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         problem = "a field has the wrong type"
     raise AccountsError(f"the accounts file {path} has a bad entry: {problem}")
 

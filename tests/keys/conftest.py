@@ -1,8 +1,11 @@
-"""Fixtures for the key tests: the leak scan (on for every test here), vaults over the in-memory double
-and over the real Secret Service of the test session, and a CLI runner (subprocess, secrets on stdin)."""
+"""Fixtures for the key tests: the leak scan (on for every test here; it also scans every exception
+caught with `pytest.raises` and the repr of every SecretKey, Signer, KeyVault and KeyManager made),
+vaults over the in-memory double and over the real Secret Service of the test session, and a CLI
+runner (subprocess, secrets on stdin)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -16,6 +19,7 @@ import pytest
 
 from nostr_desk.keys.accounts import AccountBook
 from nostr_desk.keys.manager import KeyManager
+from nostr_desk.keys.signer import Signer
 from nostr_desk.keys.vault import KeyVault
 from nostr_desk.protocol.keys import SecretKey
 
@@ -34,8 +38,12 @@ def leaks(tmp_path, capfd, monkeypatch):
     def recording_init(self, secret):
         original_init(self, secret)
         scan.add_secret(bytes(secret))
+        scan.watch(self)  # its own repr must not show it either
 
     monkeypatch.setattr(SecretKey, "__init__", recording_init)
+    for cls in (Signer, KeyVault, KeyManager):  # every one made during the test has its repr scanned
+        monkeypatch.setattr(cls, "__init__", _watching_init(cls.__init__, scan))
+    monkeypatch.setattr(pytest, "raises", _watching_raises(pytest.raises, scan))
     handler, root = RecordingHandler(), logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
@@ -58,6 +66,33 @@ def leaks(tmp_path, capfd, monkeypatch):
         assert {f.channel for f in findings} == scan.expected_channels, findings
     else:
         assert not findings, f"secret leaked: {findings}"
+
+
+def _watching_init(original, scan: LeakScan):
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        scan.watch(self)
+
+    return init
+
+
+def _watching_raises(original, scan: LeakScan):
+    """`pytest.raises` that hands every expected exception (with its chain) to the scan."""
+
+    @contextlib.contextmanager
+    def as_context(*args, **kwargs):
+        with original(*args, **kwargs) as info:
+            yield info
+        scan.watch(info.value)
+
+    def raises(*args, **kwargs):
+        if len(args) > 1 and callable(args[1]):  # the old call form: raises(Exc, func, *args)
+            info = original(*args, **kwargs)
+            scan.watch(info.value)
+            return info
+        return as_context(*args, **kwargs)
+
+    return raises
 
 
 def harvest_and_clear(service: str) -> list[bytes]:

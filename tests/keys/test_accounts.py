@@ -7,6 +7,8 @@ import os
 import stat
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nostr_desk.keys.accounts import Account, AccountBook, AccountsError, write_private_atomic
 
@@ -76,6 +78,8 @@ def test_unknown_accounts_are_errors(tmp_path):
         '{"accounts": 3}',
         '{"accounts": [{"pubkey": "xyz"}]}',
         '{"accounts": [{"pubkey": "%s", "created": "yesterday"}]}' % ("ab" * 32),
+        '{"accounts": [{"pubkey": "%s", "created": Infinity}]}' % ("ab" * 32),
+        '{"accounts": [{"pubkey": "%s", "key_security": 7}]}' % ("ab" * 32),
         b"\xff\xfe".decode("latin-1"),
     ],
 )
@@ -104,3 +108,28 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
     with pytest.raises(TypeError):
         write_private_atomic(path, "not bytes")  # fails mid-write
     assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=70),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    max_leaves=20,
+)
+entries = st.fixed_dictionaries(
+    {"pubkey": st.sampled_from([pk(1), "xyz", 5, None])},
+    optional={"label": json_values, "watch_only": json_values, "created": json_values, "key_security": json_values},
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(json_values, st.fixed_dictionaries({"accounts": st.lists(entries, max_size=3)},
+                                                     optional={"active": json_values})))
+def test_any_json_loads_or_is_a_clear_error(tmp_path, data):
+    path = tmp_path / "fuzz.json"
+    path.write_text(json.dumps(data))
+    try:
+        book = AccountBook(path)
+    except AccountsError as exc:
+        assert str(path) in str(exc)
+        return
+    assert book.active is None or book.active in book.accounts()

@@ -6,6 +6,8 @@ import logging
 import os
 import sys
 
+import pytest
+
 from nostr_desk.protocol import nip19
 from nostr_desk.protocol.keys import SecretKey
 
@@ -36,6 +38,16 @@ def test_planted_leaks_are_found_in_every_channel(leaks, tmp_path):
     except RuntimeError as exc:
         leaks.watch(exc)
     sys.stdout.flush()
+
+
+def test_exceptions_caught_with_pytest_raises_are_scanned(leaks):
+    secret = SecretKey(os.urandom(32))
+    leaks.expected_channels = {"exception"}
+    with pytest.raises(ValueError):
+        try:
+            raise LookupError(nip19.encode_nsec(secret))
+        except LookupError as exc:
+            raise ValueError("clean message") from exc  # the leak is in the cause
 
 
 def test_scan_without_leaks_finds_nothing(tmp_path):
