@@ -191,7 +191,11 @@ class RelayConnection:
             while True:
                 # decode=False: text frames stay bytes. Duplicates are dropped without ever decoding
                 # UTF-8; new events are validated by the strict parser anyway.
-                self._on_frame(await ws.recv(decode=False))
+                frame = await ws.recv(decode=False)
+                try:
+                    self._on_frame(frame)
+                except Exception as exc:   # a bug in one handler must not kill the connection
+                    self.health.last_error = f"frame handler failed: {exc!r}"[:300]
         except ConnectionClosed as exc:
             detail = f"connection lost ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
         except (OSError, asyncio.TimeoutError) as exc:
@@ -231,7 +235,10 @@ class RelayConnection:
             return
         with contextlib.suppress(ConnectionClosed, asyncio.CancelledError):
             while True:
-                await self.ping(ws)
+                if await self.ping(ws) is None and ws is self._ws:
+                    # No pong: the TCP connection may be half-open. Drop it; the loop reconnects.
+                    ws.transport.abort()
+                    return
                 await asyncio.sleep(self.config.ping_interval)
 
     async def ping(self, ws: ClientConnection | None = None) -> float | None:

@@ -197,3 +197,19 @@ def test_req_closed_rate_limited_is_resent_after_the_pause():
         await conn.close()
         await relay.stop()
     arun(go())
+
+
+def test_unanswered_ping_drops_and_reconnects():
+    async def go():
+        relay = await FaultRelay().start()
+        conn = RelayConnection(relay.url, fast_config(ping_interval=0.1, ping_timeout=0.2))
+        assert await conn.wait_connected(5)
+        # Stop the server from answering pings: pause reading on its side of the socket.
+        for ws in list(relay._clients):
+            ws.transport.pause_reading()
+        await until(lambda: conn.health.disconnects >= 1, timeout=5)
+        await until(lambda: conn.connected and relay.connections >= 2, timeout=5)
+        assert conn.health.success_rate < 1.0          # the missed pong counted as a failure
+        await conn.close()
+        await relay.stop()
+    arun(go())
