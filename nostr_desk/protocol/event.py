@@ -9,6 +9,7 @@ after the signature itself. Its encoder is byte-identical to the canonical recip
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -159,8 +160,30 @@ def _convert(value: Any, type_: Any, name: str) -> Any:
 
 
 def parse_verified(data: str | bytes) -> Event:
-    """Parse, check the shape, the id and the signature: the full validation of one event."""
-    return Event.from_json(data).verify()
+    """Parse, check the shape, the id and the signature: the full validation of one event.
+
+    Also refuses a second `"id"` key: msgspec keeps the last one, while `peek_event_id` (used to
+    de-duplicate raw events before parsing) reads the first; an accepted event must agree with both.
+    """
+    event = Event.from_json(data).verify()
+    if peek_event_id(data) != event.id:
+        raise InvalidEvent("the id must appear once, as plain lowercase hex", event_id=event.id)
+    return event
+
+
+def peek_event_id(raw_event: bytes | str) -> str | None:
+    """The `"id"` of a raw event object without parsing it (cheap: for de-duplication and errors).
+
+    Only an `"id"` key counts: one right after `{` or `,`. Inside a JSON string every quote is
+    escaped, so text in the content or tags (`\\"id\\":...`) cannot pass for the key.
+    """
+    if isinstance(raw_event, str):
+        raw_event = raw_event.encode("utf-8", "surrogatepass")
+    match = _ID_KEY.search(raw_event)
+    return match.group(1).decode("ascii") if match else None
+
+
+_ID_KEY = re.compile(rb'[{,][ \t\r\n]*"id"[ \t\r\n]*:[ \t\r\n]*"([0-9a-f]{64})"')
 
 
 def _shape_message(exc: Exception) -> str:

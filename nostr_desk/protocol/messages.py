@@ -9,14 +9,13 @@ decoded once, straight into the typed `Event`; a relay can forward stored JSON w
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Union
 
 import msgspec
 
 from .errors import InvalidEvent, InvalidFilter, InvalidMessage
-from .event import Event
+from .event import Event, peek_event_id  # re-exported: it lives in event.py for parse_verified
 from .filters import Filter
 
 MAX_SUB_ID = 64
@@ -218,21 +217,6 @@ def parse_relay_message(data: str | bytes) -> RelayMessage:
     except _DECODE_ERRORS:
         raise InvalidMessage(f"malformed {verb} message") from None
     raise InvalidMessage(f"unexpected relay message {verb[:20]!r} with {n} elements")
-
-
-def peek_event_id(raw_event: bytes | str) -> str | None:
-    """The `"id"` of a raw event object without parsing it (cheap: for de-duplication and errors).
-
-    Only an `"id"` key counts: one right after `{` or `,`. Inside a JSON string every quote is
-    escaped, so text in the content or tags (`\\"id\\":...`) cannot pass for the key.
-    """
-    if isinstance(raw_event, str):
-        raw_event = raw_event.encode("utf-8", "surrogatepass")
-    match = _ID_KEY.search(raw_event)
-    return match.group(1).decode("ascii") if match else None
-
-
-_ID_KEY = re.compile(rb'[{,][ \t\r\n]*"id"[ \t\r\n]*:[ \t\r\n]*"([0-9a-f]{64})"')
 
 
 # --- encoding -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from nostr_desk.protocol.errors import InvalidEvent, InvalidFilter, InvalidMessage, Prefix, ProtocolError
-from nostr_desk.protocol.event import Event
+from nostr_desk.protocol.event import Event, parse_verified
 from nostr_desk.protocol.filters import Filter
 from nostr_desk.protocol.messages import (
     ClientAuth, ClientClose, ClientCount, ClientEvent, ClientReq, RelayAuth, RelayClosed, RelayCount,
@@ -228,3 +228,17 @@ def test_peek_event_id_is_not_fooled_by_content(line):
 )
 def test_peek_event_id_on_junk_is_none(junk):
     assert peek_event_id(junk) is None
+
+
+def test_an_event_with_two_ids_is_refused(line):
+    # msgspec keeps the last "id", peek_event_id (used to de-duplicate before parsing) the first:
+    # a relay could otherwise get one event counted under another event's id.
+    real_id = json.loads(line)["id"]
+    doubled = '{"id":"' + "a" * 64 + '",' + line[1:]
+    assert peek_event_id(doubled) == "a" * 64 and Event.from_json(doubled).id == real_id
+    with pytest.raises(InvalidEvent, match="id must appear once"):
+        parse_verified(doubled)
+    escaped = line.replace('"id":"' + real_id[:1], '"id":"\\u00' + real_id[:1].encode().hex(), 1)
+    assert escaped != line and Event.from_json(escaped).id == real_id
+    with pytest.raises(InvalidEvent):
+        parse_verified(escaped)

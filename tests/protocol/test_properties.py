@@ -207,7 +207,7 @@ def test_byte_mutated_real_events_never_crash_and_never_forge(data, real_event_l
     }[op]
     ev = _answer_or_protocol_error(parse_verified, mutated)
     if ev is not None:  # only a neutral change (e.g. whitespace) may still verify, as the same event
-        assert ev.id == original_id
+        assert ev.id == original_id == peek_event_id(mutated)
     msg = _answer_or_protocol_error(parse_client_message, b'["EVENT",' + mutated + b"]")
     assert msg is None or isinstance(msg, ClientEvent)
 
