@@ -67,6 +67,11 @@ class Services:
     def save_settings(self, settings: dict[str, Any]) -> None:
         save_settings(self.config.paths.settings_file, settings)
 
+    @property
+    def actions(self) -> Any:
+        from nostr_desk.app.actions import Actions
+        return Actions(self)
+
     def use_session_keys(self) -> Any:
         return use_session_keys(self)
 
@@ -194,7 +199,14 @@ async def _close_pool(s: Services) -> None:
 
 async def _start_cache(s: Services) -> None:
     _module("cache")
-    raise _Unavailable("the cache is not part of this build yet")
+    if s.store is None:
+        raise _Unavailable("the cache needs the event store")
+    from nostr_desk.app.cache_service import CacheService
+
+    cache = CacheService(s.store)
+    await cache.start()
+    s.cache = cache
+    s._stack.push_async_callback(cache.close)
 
 
 async def _open_vault(s: Services) -> None:

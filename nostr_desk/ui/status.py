@@ -41,9 +41,9 @@ def pending_publishes(pool: Any) -> int | None:
 
 def relay_running(relay: Any) -> bool:
     running = getattr(relay, "running", None)
-    if callable(running):
-        return bool(running())
-    return bool(running) if running is not None else relay is not None
+    if running is None:  # LocalRelay keeps it private for now
+        running = getattr(relay, "_running", relay is not None)
+    return bool(running() if callable(running) else running)
 
 
 def summarize(services: Any) -> StatusSummary:

@@ -11,7 +11,7 @@ def fast_pool(**overrides) -> PoolConfig:
     base = dict(connect_timeout=2.0, eose_timeout=2.0, ok_timeout=2.0, nip11_timeout=2.0, auth_timeout=2.0,
                 backoff_base=0.05, backoff_cap=0.3, backoff_http_floor=0.5, backoff_rejection_floor=0.4,
                 rate_limit_pause=0.3, breaker_failure_threshold=50, breaker_open_seconds=1.0,
-                ping_interval=0.5, outbox_retry_interval=0.1, auth_default="always")
+                ping_interval=0.5, outbox_retry_interval=1.0, auth_default="always")
     base.update(overrides)
     return PoolConfig(**base)
 

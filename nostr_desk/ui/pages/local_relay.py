@@ -145,8 +145,9 @@ class LocalRelayPage(Page):
         if relay is None:
             return False
         flag = getattr(relay, "running", None)
-        flag = flag() if callable(flag) else flag
-        return bool(flag) if flag is not None else True
+        if flag is None:  # LocalRelay keeps it private for now (asked for a public `running`)
+            flag = getattr(relay, "_running", True)
+        return bool(flag() if callable(flag) else flag)
 
     def refresh(self) -> None:
         if self.services is None:

@@ -1,0 +1,128 @@
+"""Home end to end with real services, keyring and two relays on 127.0.0.1: post from compose → it
+appears on Home (with "accepted by 2 of 2") and on both relays; a followed author's new note → the
+"new notes" banner, not a jump; thread and profile views; own-note delete; watch-only refusal."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from nostr_desk.protocol.event import EventTemplate, sign
+from nostr_desk.ui.pages.home import HomePage
+from tests.pool.events import secret
+from tests.pool.fault_relay import FaultRelay
+from tests.ui.helpers import open_window
+
+
+@pytest.fixture
+def two_relays(run):
+    relays = [run(FaultRelay().start()) for _ in range(2)]
+    yield relays
+    for r in relays:
+        run(r.stop())
+
+
+@pytest.fixture
+def me(services):
+    if services.vault is None:
+        pytest.skip(f"no keyring: {services.problems.get('vault')}")
+    account = services.vault.generate("me")
+    services.vault.use(account.pubkey)
+    return account.pubkey
+
+
+def post_via_composer(qtbot, page: HomePage, text: str) -> None:
+    page.compose()
+    page.composer.edit.setPlainText(text)
+    assert page.composer.count.text() == str(len(text))
+    page.composer.post_button.click()
+    qtbot.waitUntil(lambda: any(r.note.content == text for r in page.timeline.model_.rows()), timeout=10000)
+    qtbot.waitUntil(lambda: not page.composer.isVisible(), timeout=10000)  # the action finished
+
+
+def test_post_appears_on_home_and_both_relays(qtbot, config, services, two_relays, me, run):
+    for r in two_relays:
+        services.relay_list.add(r.url)
+    window = open_window(qtbot, config, services)
+    page = window.page(HomePage)
+    post_via_composer(qtbot, page, "hello from nostr-desk")
+    row = next(r for r in page.timeline.model_.rows() if r.note.content == "hello from nostr-desk")
+    assert row.mine and row.note.author_name
+    assert all(row.note.id in r.events for r in two_relays)
+    qtbot.waitUntil(lambda: page.timeline.model_.row(page.timeline.model_.find(row.id)).delivery
+                    == "accepted by 2 of 2 relays", timeout=5000)
+    assert not page.composer.isVisible() and "Posted" in page.message.text()
+    # it is in the local relay too (served to other clients)
+    assert services.store.get(row.note.id) is not None
+
+
+def test_reply_thread_profile_and_delete(qtbot, config, services, two_relays, me, run):
+    services.relay_list.add(two_relays[0].url)
+    window = open_window(qtbot, config, services)
+    page = window.page(HomePage)
+    post_via_composer(qtbot, page, "root note")
+    page.timeline.setCurrentIndex(page.timeline.model_.index(0, 0))
+    page.act("reply")
+    assert page.composer.context.isVisible() and "root note" in page.composer.context.text()
+    page.composer.edit.setPlainText("a reply")
+    page.composer.post_button.click()
+    qtbot.waitUntil(lambda: any(r.note.content == "a reply" for r in page.timeline.model_.rows()), timeout=10000)
+    qtbot.waitUntil(lambda: not page.composer.isVisible(), timeout=10000)
+    reply = next(r for r in page.timeline.model_.rows() if r.note.content == "a reply")
+    page.open_thread(reply.id)
+    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.thread, timeout=5000)
+    assert [(r.note.content, r.depth) for r in page.thread.model_.rows()] == [("root note", 0), ("a reply", 1)]
+    page.open_profile(me)
+    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.profile_box, timeout=5000)
+    assert page.profile.model_.rowCount() == 2 and "npub1" in page.profile_header.text()
+    page.profile.setCurrentIndex(page.profile.model_.index(0, 0))
+    assert page.action_buttons["delete"].isEnabled()
+    page.act("delete")
+    qtbot.waitUntil(lambda: "Deletion requested" in page.message.text(), timeout=5000)
+    page.show_timeline()
+    assert page.stack.currentWidget() is page.timeline
+
+
+def test_new_notes_banner_instead_of_jumping(qtbot, config, services, me, run):
+    window = open_window(qtbot, config, services)
+    page = window.page(HomePage)
+    post_via_composer(qtbot, page, "my first note")
+    friend = secret(42)
+    contacts = sign(EventTemplate(kind=3, content="", tags=[["p", friend.public_key]], created_at=int(time.time())),
+                    _my_secret(services, me), aux_rand=bytes(32))
+    run(services.store.save(contacts))
+    note = sign(EventTemplate(kind=1, content="friend says hi", tags=[], created_at=int(time.time()) + 1), friend,
+                aux_rand=bytes(32))
+    run(services.store.save(note))
+    services.cache.poke()
+    qtbot.waitUntil(lambda: page.banner.isVisible(), timeout=5000)
+    assert page.banner.text() == "↑ 1 new note"
+    assert page.timeline.model_.row(0).note.content == "my first note"  # the list did not move
+    page.banner.click()
+    assert page.timeline.model_.row(0).note.content == "friend says hi" and not page.banner.isVisible()
+
+
+def _my_secret(services, me):
+    return services.vault.vault.load(me)
+
+
+def test_watch_only_cannot_post(qtbot, config, services, run):
+    if services.vault is None:
+        pytest.skip("no keyring")
+    account = services.vault.watch("npub1sg6plzptd64u62a878hep2kev88swjh3tw00gjsfl8f237lmu63q0uf63m")
+    services.vault.use(account.pubkey)
+    window = open_window(qtbot, config, services)
+    page = window.page(HomePage)
+    page.compose()
+    page.composer.edit.setPlainText("can I?")
+    page.composer.post_button.click()
+    qtbot.waitUntil(lambda: "watch-only" in page.composer.error.text(), timeout=5000)
+    assert page.composer.isVisible()
+
+
+def test_no_account_empty_state(qtbot, config, services):
+    window = open_window(qtbot, config, services)
+    page = window.page(HomePage)
+    assert page.stack.currentWidget() is page.empty
+    assert "No account yet" in page.empty.text()
