@@ -124,7 +124,8 @@ class AccountBook:
             account = _entry(entry, path)
             self._accounts[account.pubkey] = account
         active = data.get("active")
-        self._active = active if isinstance(active, str) and active in self._accounts else next(iter(self._accounts), None)
+        known = isinstance(active, str) and active in self._accounts
+        self._active = active if known else next(iter(self._accounts), None)
 
     def _save(self) -> None:
         if self._path is None:

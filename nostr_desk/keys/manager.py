@@ -24,7 +24,9 @@ from .vault import KeyVault
 
 log = logging.getLogger(__name__)
 
-KS_INSECURE, KS_SECURE, KS_UNKNOWN = nip49.KeySecurity.INSECURE, nip49.KeySecurity.SECURE, nip49.KeySecurity.UNKNOWN
+KS_INSECURE = nip49.KeySecurity.INSECURE  # handled in plain text (imported from nsec/hex)
+KS_SECURE = nip49.KeySecurity.SECURE  # generated here, never shown
+KS_UNKNOWN = nip49.KeySecurity.UNKNOWN
 DEFAULT_LOG_N = 16
 
 

@@ -96,12 +96,16 @@ def _refusal(found: str, backends: list[KeyringBackend]) -> str:
     elif "null" in names:
         why = "it silently discards secrets."
         fix = "Unset PYTHON_KEYRING_BACKEND (or the keyring config that selects the null backend)."
-    else:
+    elif "fail" in names or not backends:
         why = "no secure keyring service is running."
+        fix = _platform_fix()
+    else:
+        why = "it is not a keyring nostr-desk trusts (Secret Service, KWallet, macOS Keychain, Windows Vault)."
         fix = _platform_fix()
     return (
         f"No secure keyring is available: found {found}, which nostr-desk will not use because {why} "
-        f"{fix} Without one, nostr-desk can only use a session-only key, kept in memory and forgotten when the app exits."
+        f"{fix} Without one, nostr-desk can only use a session-only key, kept in memory and forgotten "
+        "when the app exits."
     )
 
 

@@ -31,10 +31,12 @@ class CliError(Exception):
 
 def register(sub: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="where nostr-desk keeps its files (default: the per-user data folder)")
+    common.add_argument("--data-dir", help="where nostr-desk keeps its files (default: your data folder)")
     common.add_argument("--keyring-service", default=SERVICE, help=argparse.SUPPRESS)  # tests: a private entry
     secret_input = argparse.ArgumentParser(add_help=False)
-    secret_input.add_argument("--stdin", action="store_true", help="read secrets/passwords from standard input, one per line")
+    secret_input.add_argument(
+        "--stdin", action="store_true", help="read secrets and passwords from standard input, one per line"
+    )
 
     p = sub.add_parser("keys", help="manage accounts and their keys (kept in the OS keyring)")
     actions = p.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
@@ -43,14 +45,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--label", default="", help="a name for the account")
     a.set_defaults(run=_guarded(cmd_generate))
 
-    a = actions.add_parser("import", parents=[common, secret_input], help="import an nsec, hex secret or ncryptsec (asks for it)")
+    a = actions.add_parser(
+        "import", parents=[common, secret_input], help="import an nsec, hex secret or ncryptsec (asks for it)"
+    )
     a.add_argument("--label", default="", help="a name for the account")
-    a.add_argument("--npub", help="add a watch-only account for this npub instead (public, so it may be an argument)")
+    a.add_argument("--npub", help="add a watch-only account for this npub instead (public: fine as an argument)")
     # Catches a key pasted as an argument, so it is refused by us rather than echoed by argparse.
     a.add_argument("pasted", nargs="*", help=argparse.SUPPRESS)
     a.set_defaults(run=_guarded(cmd_import))
 
-    a = actions.add_parser("export", parents=[common, secret_input], help="print an encrypted ncryptsec backup (asks for a password)")
+    a = actions.add_parser(
+        "export", parents=[common, secret_input], help="print an encrypted ncryptsec backup (asks for a password)"
+    )
     a.add_argument("account", nargs="?", help="hex pubkey, npub or label (default: the active account)")
     a.add_argument("--log-n", type=int, default=DEFAULT_LOG_N, help=f"scrypt cost, 2^N (default {DEFAULT_LOG_N})")
     a.add_argument("--output", help="write the backup to this new file (mode 0600) instead of printing it")
@@ -64,7 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("account", help="hex pubkey, npub or label")
     a.set_defaults(run=_guarded(cmd_use))
 
-    a = actions.add_parser("remove", parents=[common], help="forget an account and delete its key from the keyring")
+    a = actions.add_parser("remove", parents=[common], help="forget an account, deleting its key from the keyring")
     a.add_argument("account", help="hex pubkey, npub or label")
     a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     a.set_defaults(run=_guarded(cmd_remove))
