@@ -104,19 +104,21 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 def sample_values(store: EventStore) -> dict[str, list]:
     conn = store.connect()
     try:
-        authors = [r[0] for r in conn.execute("SELECT DISTINCT pubkey FROM events LIMIT 500")]
-        ids = [r[0] for r in conn.execute("SELECT id FROM events ORDER BY random() LIMIT 2000")]
+        # ids and pubkeys are stored as 32-byte blobs; filters speak hex.
+        authors = [r[0].hex() for r in conn.execute("SELECT DISTINCT pubkey FROM events LIMIT 500")]
+        ids = [r[0].hex() for r in conn.execute("SELECT id FROM events ORDER BY random() LIMIT 2000")]
         etags = [r[0] for r in conn.execute("SELECT value FROM tags WHERE name = 'e' ORDER BY random() LIMIT 500")]
+        latest = conn.execute("SELECT max(created_at) FROM events").fetchone()[0]
     finally:
         conn.close()
-    return {"authors": authors, "ids": ids, "etags": etags}
+    return {"authors": authors, "ids": ids, "etags": etags, "latest": latest}
 
 
 def query_cases(v: dict, rng: random.Random) -> dict[str, callable]:
     fs = frozenset
     return {
         "author": lambda: [Filter(authors=fs({rng.choice(v["authors"])}), limit=500)],
-        "kind+since": lambda: [Filter(kinds=fs({1}), since=NOW - rng.randrange(3600, 7 * 86400), limit=500)],
+        "kind+since": lambda: [Filter(kinds=fs({1}), since=v["latest"] - rng.randrange(3600, 7 * 86400), limit=500)],
         "tag #p": lambda: [Filter(tags={"p": fs({rng.choice(v["authors"])})}, limit=500)],
         "tag #e + kind 7": lambda: [Filter(tags={"e": fs({rng.choice(v["etags"])})}, kinds=fs({7}), limit=500)],
         "ids (20)": lambda: [Filter(ids=fs(rng.sample(v["ids"], 20)))],

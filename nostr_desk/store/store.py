@@ -74,8 +74,9 @@ class EventStore:
         return self._writer.run(job).result()
 
     def compact(self) -> int:
-        """VACUUM and PRAGMA optimize; returns the bytes in use afterwards."""
-        return self._writer.run(retention.compact).result()
+        """VACUUM and PRAGMA optimize; returns the file's size afterwards (as `stats().db_bytes`)."""
+        self._writer.run(retention.compact).result()
+        return db_bytes(self.config.path)
 
     # --- reading -------------------------------------------------------------------------------------
     def query(self, filters: Sequence[Filter], *, now: int, readers: frozenset[str] | None = None) -> list[bytes]:

@@ -4,7 +4,8 @@ Callers on any thread (or an asyncio loop, through `asyncio.wrap_future`) queue 
 `concurrent.futures.Future`. The thread takes everything waiting (up to `max_batch`), applies it in
 one `BEGIN IMMEDIATE ... COMMIT`, and only then resolves the futures: a resolved future means the
 event is on disk. If a batch fails, it is rolled back and replayed one submission per transaction, so
-one bad submission fails alone. Maintenance jobs (`run`) execute on the same thread between batches,
+one bad submission fails alone (SQLite failures reach the submitter as `StoreError`, which a relay
+answers with `OK false "error: ..."`). Maintenance jobs (`run`) execute on the same thread between batches,
 so the store never has two writers.
 """
 
@@ -24,7 +25,7 @@ from nostr_desk.protocol.event import Event
 
 from .events import Inserter
 from .model import SaveResult
-from .sqlite import StoreClosed
+from .sqlite import StoreClosed, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,10 @@ class Writer:
             for item in saves:
                 try:
                     results = self._transaction([item])
-                except Exception as exc:  # noqa: BLE001 - the submitter gets the error
+                except sqlite3.Error as exc:  # known: disk full, I/O error, locked too long
+                    self._rollback()
+                    _settle(item.future, exc=StoreError(f"could not store the event: {exc}"))
+                except Exception as exc:  # noqa: BLE001 - a bug: the submitter gets it as is
                     self._rollback()
                     _settle(item.future, exc=exc)
                 else:
