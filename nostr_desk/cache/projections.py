@@ -32,7 +32,7 @@ class EventSource(Protocol):
 
 @dataclass(frozen=True)
 class ProjectionConfig:
-    batch: int = 2000  # events per transaction: big enough to amortise COMMIT, small enough not to block
+    batch: int = 5000  # events per transaction: amortises COMMIT (and WAL checkpoints); ~0.3 s of writer lock
 
 
 class Projector:
@@ -43,6 +43,9 @@ class Projector:
         self.conn = conn
         self.config = config
         conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+        # The cache is derived data: a power cut may undo its last commits (WAL keeps them atomic,
+        # rows and resume point together), and the next run re-projects them. So no fsync per batch.
+        conn.execute("PRAGMA synchronous = NORMAL")
         schema.migrate(conn)
 
     @property
@@ -75,14 +78,28 @@ _DECODER = msgspec.json.Decoder(Event)
 
 def apply_raw(conn: sqlite3.Connection, raws: Iterable[bytes]) -> None:
     """Apply stored events (already verified by the store) inside the caller's transaction."""
-    for raw in raws:
-        apply_event(conn, _DECODER.decode(raw))
+    apply_events(conn, [_DECODER.decode(raw) for raw in raws])
 
 
 def apply_event(conn: sqlite3.Connection, ev: Event) -> None:
-    handler = _HANDLERS.get(ev.kind)
-    if handler is not None:
-        handler(conn, ev)
+    apply_events(conn, [ev])
+
+
+def apply_events(conn: sqlite3.Connection, events: list[Event]) -> None:
+    """Apply a batch. Deletions go first, so a target in the same batch is hidden in either order;
+    the many small events (notes, reactions, reposts) are written with one statement per table."""
+    regular: list[Event] = []
+    for ev in events:
+        if ev.kind == DELETION:
+            _deletion(conn, ev)
+        elif ev.kind in _REGULAR:
+            regular.append(ev)
+    for ev in events:
+        handler = _REPLACEABLE.get(ev.kind)
+        if handler is not None:
+            handler(conn, ev)
+    if regular:
+        _regular(conn, regular)
 
 
 # --- replaceable lists: newest wins, lowest id on a tie --------------------------------------------
@@ -180,44 +197,43 @@ def _deletion(conn: sqlite3.Connection, ev: Event) -> None:
         conn.execute("DELETE FROM cache_mentions WHERE event_id = ? AND author = ?", (target, ev.pubkey))
 
 
-def _deleted(conn: sqlite3.Connection, ev: Event) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM cache_deletions WHERE target_id = ? AND pubkey = ? LIMIT 1", (ev.id, ev.pubkey)
-    ).fetchone()
-    return row is not None
+def _deleted_pairs(conn: sqlite3.Connection, events: list[Event]) -> set[tuple[str, str]]:
+    """Which of these (id, author) pairs a deletion already names: one indexed lookup per batch."""
+    ids = msgspec.json.encode([e.id for e in events]).decode()
+    rows = conn.execute(
+        "SELECT target_id, pubkey FROM cache_deletions WHERE target_id IN (SELECT value FROM json_each(?))", (ids,)
+    )
+    return set(rows)
 
 
 # --- notes, reactions, reposts, mentions ------------------------------------------------------------
 
 
-def _note(conn: sqlite3.Connection, ev: Event) -> None:
-    if _deleted(conn, ev):
-        return
-    root, reply = thread_refs(ev.tags)
-    conn.execute(
-        "INSERT OR IGNORE INTO cache_notes VALUES (?, ?, ?, ?, ?)",
-        (ev.id, ev.pubkey, ev.created_at, root or reply, reply or root),
-    )
-    _mentions(conn, ev)
-
-
-def _reaction(conn: sqlite3.Connection, ev: Event) -> None:
-    target = _last_e(ev)  # NIP-25: the reacted-to event is the last `e` tag
-    if target is None or _deleted(conn, ev):
-        return
-    conn.execute(
-        "INSERT OR IGNORE INTO cache_reactions VALUES (?, ?, ?, ?, ?)",
-        (ev.id, target, ev.pubkey, ev.created_at, ev.content),
-    )
-    _mentions(conn, ev)
-
-
-def _repost(conn: sqlite3.Connection, ev: Event) -> None:
-    target = next((t for t in ev.tag_values("e") if is_hex(t, 64)), None)  # NIP-18: the `e` tag
-    if target is None or _deleted(conn, ev):
-        return
-    conn.execute("INSERT OR IGNORE INTO cache_reposts VALUES (?, ?, ?, ?)", (ev.id, target, ev.pubkey, ev.created_at))
-    _mentions(conn, ev)
+def _regular(conn: sqlite3.Connection, events: list[Event]) -> None:
+    gone = _deleted_pairs(conn, events)
+    notes, reactions, reposts, mentions = [], [], [], []
+    for ev in events:
+        if (ev.id, ev.pubkey) in gone:
+            continue
+        if ev.kind == TEXT_NOTE:
+            root, reply = thread_refs(ev.tags)
+            notes.append((ev.id, ev.pubkey, ev.created_at, root or reply, reply or root))
+        elif ev.kind == REACTION:
+            target = _last_e(ev)  # NIP-25: the reacted-to event is the last `e` tag
+            if target is None:
+                continue
+            reactions.append((ev.id, target, ev.pubkey, ev.created_at, ev.content))
+        else:
+            target = next((t for t in ev.tag_values("e") if is_hex(t, 64)), None)  # NIP-18: the `e` tag
+            if target is None:
+                continue
+            reposts.append((ev.id, target, ev.pubkey, ev.created_at))
+        named = {p for p in ev.tag_values("p") if is_hex(p, 64)}
+        mentions.extend((p, ev.created_at, ev.id, ev.kind, ev.pubkey) for p in named)
+    conn.executemany("INSERT OR IGNORE INTO cache_notes VALUES (?, ?, ?, ?, ?)", notes)
+    conn.executemany("INSERT OR IGNORE INTO cache_reactions VALUES (?, ?, ?, ?, ?)", reactions)
+    conn.executemany("INSERT OR IGNORE INTO cache_reposts VALUES (?, ?, ?, ?)", reposts)
+    conn.executemany("INSERT OR IGNORE INTO cache_mentions VALUES (?, ?, ?, ?, ?)", mentions)
 
 
 def _last_e(ev: Event) -> str | None:
@@ -225,20 +241,5 @@ def _last_e(ev: Event) -> str | None:
     return ids[-1] if ids else None
 
 
-def _mentions(conn: sqlite3.Connection, ev: Event) -> None:
-    named = {p for p in ev.tag_values("p") if is_hex(p, 64)}
-    conn.executemany(
-        "INSERT OR IGNORE INTO cache_mentions VALUES (?, ?, ?, ?, ?)",
-        [(p, ev.created_at, ev.id, ev.kind, ev.pubkey) for p in named],
-    )
-
-
-_HANDLERS = {
-    METADATA: _profile,
-    TEXT_NOTE: _note,
-    CONTACTS: _contacts,
-    DELETION: _deletion,
-    REPOST: _repost,
-    REACTION: _reaction,
-    RELAY_LIST: _relay_list,
-}
+_REGULAR = frozenset({TEXT_NOTE, REACTION, REPOST})
+_REPLACEABLE = {METADATA: _profile, CONTACTS: _contacts, RELAY_LIST: _relay_list}
