@@ -153,7 +153,7 @@ def test_any_arrival_order_gives_identical_tables(real_events, projected, tmp_pa
 
 
 def test_reversed_order_gives_identical_tables(real_events, projected, tmp_path):
-    assert project(tmp_path / "events.sqlite3", real_events[::-1], batch=1) == projected
+    assert project(tmp_path / "events.sqlite3", real_events[::-1], batch=61) == projected
 
 
 # --- deletions, with generated events -----------------------------------------------------------
