@@ -54,6 +54,7 @@ def test_serialization_vectors_byte_for_byte(vectors):
 def test_every_invalid_event_is_rejected_with_invalid_prefix(invalid_events):
     assert len(invalid_events) == 40
     for raw in invalid_events:
+        raw = dict(raw)  # the fixture is session-wide: do not strip `_defect` from the shared dicts
         defect = raw.pop("_defect")
         with pytest.raises(InvalidEvent) as info:
             parse_verified(json.dumps(raw, ensure_ascii=False))
@@ -79,3 +80,31 @@ def test_unknown_fields_are_rejected(sample_event_lines):
 def test_junk_is_an_invalid_event(text):
     with pytest.raises(InvalidEvent):
         Event.from_json(text)
+
+
+# Each line of events-invalid.jsonl (1-based) by the check that must catch it.
+ID_DEFECTS = {1, 5, 6, 7, 8, 9, 39, 40}
+SIG_DEFECTS = {2, 3, 4, 19, 20}
+SHAPE_DEFECTS = set(range(1, 41)) - ID_DEFECTS - SIG_DEFECTS
+
+
+def test_every_invalid_event_is_rejected_for_its_own_reason(invalid_events):
+    for number, raw in enumerate(invalid_events, 1):
+        raw = {k: v for k, v in raw.items() if k != "_defect"}
+        text = json.dumps(raw, ensure_ascii=False)
+        if number in SHAPE_DEFECTS:  # caught before any hashing
+            with pytest.raises(InvalidEvent, match="malformed"):
+                Event.from_json(text)
+            continue
+        ev = Event.from_json(text)
+        expected = "id does not match" if number in ID_DEFECTS else "signature verification failed"
+        with pytest.raises(InvalidEvent, match=expected) as info:
+            ev.verify()
+        assert info.value.event_id == raw["id"], number
+
+
+def test_edited_upstream_fixtures_have_good_signatures_but_wrong_ids(invalid_events):
+    # Lines 39-40 catch validators that check only the signature.
+    for raw in invalid_events[38:40]:
+        ev = Event.from_obj({k: v for k, v in raw.items() if k != "_defect"})
+        assert ev.has_valid_signature() and not ev.has_valid_id()
