@@ -127,7 +127,7 @@ def secret_service():
     backend = keyring.get_keyring()
     name = f"{type(backend).__module__}.{type(backend).__qualname__}"
     if name != SECRET_SERVICE:
-        pytest.fail(f"keyring.get_keyring() is {name}, not SecretService: run these tests with ./dev test tests/keys")
+        pytest.fail(f"keyring.get_keyring() is {name}, not SecretService: run these with ./dev test tests/keys")
     return backend
 
 

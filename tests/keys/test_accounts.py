@@ -117,7 +117,7 @@ json_values = st.recursive(
 )
 entries = st.fixed_dictionaries(
     {"pubkey": st.sampled_from([pk(1), "xyz", 5, None])},
-    optional={"label": json_values, "watch_only": json_values, "created": json_values, "key_security": json_values},
+    optional={name: json_values for name in ("label", "watch_only", "created", "key_security")},
 )
 
 

@@ -45,7 +45,8 @@ def test_import_nsec_hex_and_npub(cli, vectors):
 
 
 def test_import_ncryptsec_with_password_on_the_next_line(cli, vectors, secret_service, service_name):
-    v = next(v for v in json.loads((vectors / "nip49.json").read_text())["vectors"] if v["password"].startswith("\u212b"))  # needs NFKC
+    all_vectors = json.loads((vectors / "nip49.json").read_text())["vectors"]
+    v = next(v for v in all_vectors if v["password"].startswith("\u212b"))  # needs NFKC
     out = cli("import", "--stdin", stdin=f"{v['ncryptsec']}\n{v['password']}\n").stdout
     pubkey = SecretKey.from_hex(v["secret_key"]).public_key
     assert nip19.encode_npub(pubkey) in out
@@ -109,7 +110,8 @@ def test_remove_needs_confirmation(cli, secret_service, service_name):
 def test_secrets_are_never_taken_from_arguments(cli):
     secret = SecretKey(os.urandom(32))
     nsec = nip19.encode_nsec(secret)
-    for args in (("use", nsec), ("remove", nsec, "--yes"), ("export", nsec, "--stdin"), ("import", "--npub", nsec)):
+    attempts = [("use", nsec), ("remove", nsec, "--yes"), ("export", nsec, "--stdin"), ("import", "--npub", nsec)]
+    for args in attempts:
         result = cli(*args, stdin="pw\n", check_rc=1)
         assert "never put one on the command line" in result.stderr
         assert nsec not in result.stderr + result.stdout

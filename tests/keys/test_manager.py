@@ -19,7 +19,8 @@ from nostr_desk.protocol.keys import SecretKey
 
 
 def nip19_vectors(vectors, kind, valid=True):
-    return [v for v in json.loads((vectors / "nip19.json").read_text()) if v["type"] == kind and v["valid"] is valid]
+    entries = json.loads((vectors / "nip19.json").read_text())
+    return [v for v in entries if v["type"] == kind and v["valid"] is valid]
 
 
 def nip49_vectors(vectors):

@@ -56,7 +56,8 @@ def test_auth_event(signer):
     assert event.first_tag_value("relay") == "wss://relay.example.com/"
     assert event.first_tag_value("challenge") == "challenge-123"
     # and a relay running the protocol's NIP-42 check accepts it
-    assert nip42.check(event, relay_url="wss://relay.example.com", challenge="challenge-123", now=1_700_000_200) == signer.pubkey
+    relay = "wss://relay.example.com"
+    assert nip42.check(event, relay_url=relay, challenge="challenge-123", now=1_700_000_200) == signer.pubkey
 
 
 def test_nip44_between_two_signers(signer):

@@ -91,7 +91,10 @@ def test_a_locked_real_keyring_says_unlock_it(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(home), "XDG_DATA_HOME": str(home / "data")}
-    inner = f"echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec {sys.executable} -c \"$0\""
+    inner = (
+        "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; "
+        f'exec {sys.executable} -c "$0"'
+    )
     result = subprocess.run(
         ["dbus-run-session", "--", "sh", "-c", inner, script], env=env, capture_output=True, text=True, timeout=60
     )
