@@ -1,8 +1,8 @@
 """Nostr events (NIP-01): strict parsing, canonical serialization and id, verification, encoding.
 
 msgspec decodes JSON straight into the typed `Event` struct and checks the exact shape in C (field
-set, types, lowercase hex of the right length, ranges), which is most of the cost of validation
-after the signature itself. Its encoder is byte-identical to the canonical recipe
+set, types, hex lengths, ranges; `__post_init__` adds the lowercase-hex check), which is most of
+the cost of validation after the signature itself. Its encoder is byte-identical to the canonical recipe
 `json.dumps(..., separators=(",", ":"), ensure_ascii=False)` (tested against every vector).
 """
 
