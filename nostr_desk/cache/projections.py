@@ -16,12 +16,12 @@ from typing import Protocol
 
 import msgspec
 
+from nostr_desk.protocol import nip10, nip65
 from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.keys import is_hex
 from nostr_desk.protocol.kinds import CONTACTS, DELETION, METADATA, REACTION, RELAY_LIST, REPOST, TEXT_NOTE
 
 from . import schema
-from .threads import thread_refs
 
 
 class EventSource(Protocol):
@@ -171,16 +171,17 @@ def _relay_list(conn: sqlite3.Connection, ev: Event) -> None:
 
 
 def relay_rows(ev: Event) -> list[tuple[str, str, int, int]]:
-    """NIP-65 `r` tags as (pubkey, url, read, write); no marker means both; repeats are merged."""
-    found: dict[str, list[int]] = {}
-    for tag in ev.tags:
-        if len(tag) < 2 or tag[0] != "r" or not tag[1].startswith(("ws://", "wss://")):
-            continue
-        marker = tag[2] if len(tag) > 2 else ""
-        flags = found.setdefault(tag[1], [0, 0])
-        flags[0] |= marker in ("", "read")
-        flags[1] |= marker in ("", "write")
-    return [(ev.pubkey, url, r, w) for url, (r, w) in found.items() if r or w]
+    """NIP-65 `r` tags as (pubkey, url, read, write): URLs normalised, repeats merged (protocol/nip65)."""
+    return [(ev.pubkey, r.url, int(r.read), int(r.write)) for r in nip65.parse_tags(ev.tags) if r.read or r.write]
+
+
+def thread_links(tags: list[list[str]]) -> tuple[str | None, str | None]:
+    """(root id, direct parent id) per NIP-10, marked or positional (protocol/nip10); a top-level note
+    has neither. Fast path: most notes carry no `e` tag at all."""
+    if not any(t and t[0] == "e" for t in tags):
+        return None, None
+    thread = nip10.parse(tags)
+    return (thread.root.id if thread.root else None), (thread.reply.id if thread.reply else None)
 
 
 # --- deletions ----------------------------------------------------------------------------------
@@ -216,8 +217,7 @@ def _regular(conn: sqlite3.Connection, events: list[Event]) -> None:
         if (ev.id, ev.pubkey) in gone:
             continue
         if ev.kind == TEXT_NOTE:
-            root, reply = thread_refs(ev.tags)
-            notes.append((ev.id, ev.pubkey, ev.created_at, root or reply, reply or root))
+            notes.append((ev.id, ev.pubkey, ev.created_at, *thread_links(ev.tags)))
         elif ev.kind == REACTION:
             target = _last_e(ev)  # NIP-25: the reacted-to event is the last `e` tag
             if target is None:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nostr_desk.cache.queries import build_tree
-from nostr_desk.cache.threads import thread_refs
+from nostr_desk.cache.projections import thread_links
 from nostr_desk.cache.views import Cursor, NoteView
 from nostr_desk.protocol.errors import ProtocolError
 
@@ -195,7 +195,7 @@ def test_search_pages_through_matching_notes(store, projector, queries):
     assert all(n.author_name for n in queries.search("bitcoin").items)
 
 
-# --- NIP-10 references ---------------------------------------------------------------------------
+# --- NIP-10 links as the cache stores them (protocol/nip10 does the reading) ---------------------------------------------------------------------------
 
 R, P, M = "a" * 64, "b" * 64, "c" * 64
 
@@ -207,22 +207,24 @@ R, P, M = "a" * 64, "b" * 64, "c" * 64
         ([["e", R]], (R, R)),
         ([["e", R], ["e", P]], (R, P)),
         ([["e", R], ["e", M], ["e", P]], (R, P)),
-        ([["e", R, "", "root"]], (R, None)),
+        ([["e", R, "", "root"]], (R, R)),
+        ([["e", P, "", "reply"]], (P, P)),
         ([["e", P, "", "reply"], ["e", R, "wss://r", "root"]], (R, P)),
         ([["e", M, "", "mention"]], (None, None)),
+        ([["e", M, "", "mention"], ["e", R]], (R, R)),
         ([["e", M, "", "mention"], ["e", R, "", "root"], ["e", P, "", "reply"]], (R, P)),
         ([["e", "not-hex"], ["e", R]], (R, R)),
         ([["p", R], ["q", P]], (None, None)),
     ],
 )
-def test_thread_refs(tags, expected):
-    assert thread_refs(tags) == expected
+def test_thread_links(tags, expected):
+    assert thread_links(tags) == expected
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.lists(st.sampled_from(["e", "p", R, P, "", "root", "reply", "mention", "x"]), max_size=5), max_size=8))
-def test_thread_refs_never_crash_and_return_tagged_ids(tags):
-    root, reply = thread_refs(tags)
+def test_thread_links_never_crash_and_return_tagged_ids(tags):
+    root, reply = thread_links(tags)
     ids = {t[1] for t in tags if len(t) > 1 and t[0] == "e"}
     assert root is None or root in ids
     assert reply is None or reply in ids
