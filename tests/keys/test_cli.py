@@ -143,3 +143,31 @@ def test_no_secure_keyring_is_a_clear_error(cli, tmp_path, backend, expected, le
     # Listing needs no keyring: it is metadata only.
     cmd = [sys.executable, "-m", "nostr_desk", "keys", "list", "--data-dir", str(tmp_path / "d")]
     assert subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60).returncode == 0
+
+
+def test_a_locked_keyring_tells_the_user_to_unlock_it(tmp_path, leaks):
+    # Its own D-Bus + gnome-keyring (locking the shared test keyring would break other tests).
+    home = tmp_path / "home"
+    home.mkdir()
+    data = tmp_path / "data"
+    keys = f"{sys.executable} -m nostr_desk keys"
+    lock = (
+        "import secretstorage; from contextlib import closing\n"
+        "with closing(secretstorage.dbus_init()) as c: secretstorage.get_default_collection(c).lock()"
+    )
+    script = (
+        "echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; "
+        f"{keys} import --stdin --data-dir {data} >/dev/null && {sys.executable} -c \"$0\" && "
+        f"echo pw | {keys} export --stdin --data-dir {data}; echo rc=$?"
+    )
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(home), "XDG_DATA_HOME": str(home / "data")}
+    result = subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", script, lock],
+        input=SecretKey(os.urandom(32)).secret_bytes().hex() + "\n",  # known to the scan, so it is looked for
+        env=env, capture_output=True, text=True, timeout=90,
+    )
+    leaks.add_text("stdout", result.stdout)
+    leaks.add_text("stderr", result.stderr)
+    assert "rc=3" in result.stdout, result.stderr[-2000:]
+    assert "Unlock your keyring" in result.stderr
+    assert "Traceback" not in result.stderr
