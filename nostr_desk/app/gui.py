@@ -76,6 +76,8 @@ async def start_services(services: Services, bridge: Any) -> None:
         bridge.problem.emit(name, sentence)
     if services.pool is not None:
         bridge.attach_pool(services.pool)
+    if services.feed is not None:  # re-plan what to read when the account or the relays change
+        bridge.changed.connect(lambda what: services.feed.restart() if what in ("accounts", "relays") else None)
     bridge.ready.emit(services)
     log.info("services ready %.0f ms after start; problems: %s",
              (time.monotonic() - services.started_at) * 1000, services.problems or "none")

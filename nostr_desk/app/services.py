@@ -37,6 +37,7 @@ class Services:
     vault: Any = None            # the KeyManager (accounts over the keyring)
     relay_list: Any = None       # app.relay_list.RelayList, once the pool runs
     pool_config: Any = None      # a PoolConfig to use instead of the defaults (tests, benchmarks)
+    feed: Any = None             # app.feed.LiveFeed: what the pool reads for the active account
     problems: dict[str, str] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
@@ -51,6 +52,8 @@ class Services:
         await self._step("vault", "Opening the key vault…", _open_vault, progress)
         await self._step("pool", "Connecting to relays…", _start_pool, progress)
         await self._step("cache", "Loading the cache…", _start_cache, progress)
+        if self.pool is not None:
+            await self._step("feed", "Subscribing…", _start_feed, progress)
         progress("Ready")
 
     async def aclose(self) -> None:
@@ -178,6 +181,14 @@ async def _start_pool(s: Services) -> None:
     s.relay_list = RelayList(pool, s.config.relays, s.save_relays)
     if s.store is not None:  # publishes left in the durable outbox by the last run
         s._resume = asyncio.get_running_loop().create_task(_resume(pool), name="resume outbox")
+
+
+async def _start_feed(s: Services) -> None:
+    from nostr_desk.app.feed import LiveFeed
+
+    s.feed = LiveFeed(s)
+    s._stack.push_async_callback(s.feed.close)
+    s.feed.restart()
 
 
 async def _resume(pool: Any) -> None:

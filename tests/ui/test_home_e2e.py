@@ -126,3 +126,34 @@ def test_no_account_empty_state(qtbot, config, services):
     page = window.page(HomePage)
     assert page.stack.currentWidget() is page.empty
     assert "No account yet" in page.empty.text()
+
+
+def test_feed_reads_the_follows_notes_from_a_relay(qtbot, config, services, me, run):
+    """The live feed fetches the account's contact list, then the follows' notes: they reach Home."""
+    friend = secret(7)
+    now = int(time.time())
+    contacts = sign(EventTemplate(kind=3, content="", tags=[["p", friend.public_key]], created_at=now - 60),
+                    _my_secret(services, me), aux_rand=bytes(32))
+    profile = sign(EventTemplate(kind=0, content='{"name": "Friendly"}', tags=[], created_at=now - 60), friend,
+                   aux_rand=bytes(32))
+    note = sign(EventTemplate(kind=1, content="from the relay", tags=[], created_at=now - 30), friend,
+                aux_rand=bytes(32))
+    relay = run(FaultRelay().start())
+    try:
+        relay.add(contacts, profile, note)
+        window = open_window(qtbot, config, services)
+        page = window.page(HomePage)
+        from nostr_desk.ui.pages.relays import RelaysPage
+        relays = window.page(RelaysPage)
+        relays.url_edit.setText(relay.url)
+        relays.add_button.click()  # -> bridge.changed("relays") -> the feed re-plans
+        qtbot.waitUntil(lambda: relays.model.find(relay.url) >= 0, timeout=5000)
+        services.feed.restart()     # (the app connects that signal in gui.py; here we call it)
+        qtbot.waitUntil(lambda: any(r.note.content == "from the relay" for r in page.timeline.model_.rows())
+                        or page.banner.isVisible(), timeout=15000)
+        if page.banner.isVisible():
+            page.banner.click()
+        row = next(r for r in page.timeline.model_.rows() if r.note.content == "from the relay")
+        assert row.note.author_name == "Friendly"
+    finally:
+        run(relay.stop())

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
                                QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
 
+from nostr_desk.pool.pool import PoolFull
 from nostr_desk.ui.models.base import ROW_ROLE
 from nostr_desk.ui.models.relays import RelayRow, RelaysModel
 from nostr_desk.ui.nip11_view import describe_nip11
@@ -169,7 +170,12 @@ class RelaysPage(Page):
     async def add_relay(self, url: str) -> None:
         assert self.access is not None
         self.say(f"Adding {url}…")
-        await self.access.add(url)
+        try:
+            await self.access.add(url)
+        except (ValueError, PoolFull) as exc:  # the pool's own URL check, or the pool is full
+            self.say(f"Could not add {url}: {exc}", error=True)
+            return
+        self._changed()
         self.refresh()
         self.select(url)
         self.say(f"Added {url}. Fetching its NIP-11 document…")
@@ -196,6 +202,7 @@ class RelaysPage(Page):
     async def _remove(self, url: str) -> None:
         assert self.access is not None
         await self.access.remove(url)
+        self._changed()
         self.nip11.pop(url, None)
         self.refresh()
         self.say(f"Removed {url}.")
@@ -207,6 +214,7 @@ class RelaysPage(Page):
         read, write = self.read_box.isChecked(), self.write_box.isChecked()
         if (read, write) != (row.read, row.write):
             self.access.set_flags(row.url, read=read, write=write)
+            self._changed()
             self.refresh()
 
     def _policy_changed(self, policy: str) -> None:
@@ -280,6 +288,10 @@ class RelaysPage(Page):
     def _set_detail_enabled(self, on: bool) -> None:
         for w in (self.read_box, self.write_box, self.policy, self.remove_button):
             w.setEnabled(on)
+
+    def _changed(self) -> None:
+        if self.bridge is not None:
+            self.bridge.changed.emit("relays")
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
