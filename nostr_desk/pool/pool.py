@@ -236,7 +236,7 @@ class RelayPool:
         while not self._closed:
             await asyncio.sleep(self.config.outbox_retry_interval)
             self.ingest.flush()
-            for event_id in self.publisher.pending_ids():
+            for event_id in self.publisher.retry_ids():
                 if not self.publisher.busy(event_id):
                     async with self._background:
                         with contextlib.suppress(Exception):

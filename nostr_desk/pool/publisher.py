@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -102,6 +103,8 @@ class Publisher:
         self._memory: dict[str, dict[str, RelayOutcome]] = {}   # event id -> url -> outcome (this session)
         self._events: dict[str, Event] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._tried: set[str] = set()                    # had at least one round: the ticker may retry
+        self._finished: OrderedDict[str, PublishReport] = OrderedDict()   # recent final reports
 
     # --- outbox persistence (through the store's writer thread) ---------------------------------------
     async def _write(self, fn, *args) -> None:
@@ -129,6 +132,9 @@ class Publisher:
         """One round: pending primaries in parallel; if none accepted, pending fallbacks."""
         lock = self._locks.setdefault(event_id, asyncio.Lock())
         async with lock:   # a resume and a retry tick never send the same event twice at once
+            if event_id not in self._memory:      # settled while we waited for the lock
+                return self._finished.get(event_id) or PublishReport(event_id, ())
+            self._tried.add(event_id)
             for role in ("primary", "fallback"):
                 if self.report(event_id).delivered:
                     break
@@ -172,6 +178,10 @@ class Publisher:
         return report
 
     def _forget(self, event_id: str) -> None:
+        self._finished[event_id] = self.report(event_id)
+        while len(self._finished) > 1000:
+            self._finished.popitem(last=False)
+        self._tried.discard(event_id)
         self._events.pop(event_id, None)
         self._locks.pop(event_id, None)
         self._memory.pop(event_id, None)
@@ -181,6 +191,10 @@ class Publisher:
 
     def pending_ids(self) -> list[str]:
         return list(self._events)
+
+    def retry_ids(self) -> list[str]:
+        """Pending publishes that already had a round (a fresh one is being sent by its caller)."""
+        return [i for i in self._events if i in self._tried]
 
     def busy(self, event_id: str) -> bool:
         lock = self._locks.get(event_id)

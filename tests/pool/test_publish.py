@@ -210,3 +210,21 @@ def test_restart_with_a_pending_publish_delivers(db):
         await relay.stop()
 
     arun(go())
+
+
+def test_republishing_while_the_retry_ticker_runs_gives_a_full_report(db):
+    store = open_store(db)
+
+    async def go():
+        a = await FaultRelay().start()
+        pool = RelayPool(fast_config(outbox_retry_interval=0.001), store)
+        for i in range(30):
+            ev = make_event(100 + i)
+            first = await pool.publish(ev, [a.url])
+            again = await pool.publish(ev, [a.url])
+            assert first.delivered and again.delivered and again.tried == 1
+        await pool.close()
+        await a.stop()
+
+    arun(go())
+    store.close()
