@@ -61,6 +61,8 @@ class PoolConfig:
     health_window: int = 50            # samples a success rate is measured over
     health_history: int = 512          # in-memory samples kept per relay and metric
     health_persist: bool = True        # write samples to the store's health_samples table
+    health_retention_days: float = 30.0
+    subscription_queue: int = 10_000   # unread events a live subscription keeps (oldest dropped)
 
     # --- NIP-42 ------------------------------------------------------------------------------------
     auth_default: AuthPolicy = "ask"

@@ -22,7 +22,7 @@ from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.filters import Filter, sort_key
 from nostr_desk.protocol.nip11 import RelayInfo
 from nostr_desk.protocol.relay_url import normalize as normalize_relay_url
-from nostr_desk.store import health_log
+from nostr_desk.store import StoreError, health_log
 from nostr_desk.store import outbox as ob
 
 from .auth import AuthGate, Asker, Signer
@@ -56,11 +56,16 @@ class Ingest:
         self._sources: list[tuple[str, str, int]] = []
         self._samples: list[tuple[str, float, str, float]] = []
         self.stored = 0
+        self.store_errors = 0
 
     def store(self, event: Event, url: str) -> None:
         """Hand a verified event to the store's writer (it records `url` as provenance)."""
         if self._store is not None:
-            self._store.submit(event, source=url)
+            try:
+                self._store.submit(event, source=url)
+            except StoreError:         # closed during shutdown: the event was still delivered
+                self.store_errors += 1
+                return
             self.stored += 1
 
     def duplicate_seen(self, event_id: str | None, url: str) -> None:
@@ -176,13 +181,15 @@ class RelayPool:
         return [self.relay(u) for u in urls[: max(self.config.max_read_relays, 1)]]
 
     async def subscribe(self, filters: Sequence[Filter], relays: Iterable[str] | None = None, *,
-                        emit_events: bool = False) -> Subscription:
-        """A live subscription: `async for event in sub`, `await sub.close()` (or `async with`)."""
+                        emit_events: bool = False, max_queue: int | None = None) -> Subscription:
+        """A live subscription: `async for event in sub`, `await sub.close()` (or `async with`).
+        Up to `max_queue` unread events are kept (default `subscription_queue`; 0 = unbounded)."""
         filters = tuple(filters)
         sub = Subscription(f"nd{next(self._ids)}", filters, self._read_targets(filters, relays),
                            ingest=self.ingest, notices=self.notices, shared=self.verified,
                            offload_at=self.config.verify_batch_offload, emit_events=emit_events,
-                           on_close=lambda s: self._subs.pop(s.id, None))
+                           on_close=lambda s: self._subs.pop(s.id, None),
+                           max_queue=self.config.subscription_queue if max_queue is None else max_queue)
         self._subs[sub.id] = sub
         await sub.start()
         return sub
@@ -192,12 +199,22 @@ class RelayPool:
         """Stored events matching `filters` from the chosen relays, NIP-01 order. Waits for every
         relay's EOSE up to `timeout` (default `eose_timeout`); slow relays' partial results count."""
         async with (self._background if background else self._user):
-            sub = await self.subscribe(filters, relays)
+            sub = await self.subscribe(filters, relays, max_queue=0)   # a fetch keeps all it asked for
             try:
                 await sub.wait_eose(self.config.eose_timeout if timeout is None else timeout)
                 return sorted(sub.drain(), key=sort_key)
             finally:
                 await sub.close()
+
+    def inbox_relays(self, pubkeys: Iterable[str]) -> list[str]:
+        """NIP-65: the read relays of `pubkeys` (to reach them: replies, mentions, reactions),
+        capped per person and in total; pass them to `publish` as extra primaries or fallbacks."""
+        pubkeys = list(dict.fromkeys(pubkeys))
+        if self.store is None or not pubkeys:
+            return []
+        planned = plan(lists_for(self.store, pubkeys), pubkeys, per_author=self.config.max_relays_per_author,
+                       total=self.config.max_read_relays, use="read", prefer=self.write_relays)
+        return list(planned)
 
     # --- publishing ------------------------------------------------------------------------------------
     async def publish(self, event: Event, primaries: Iterable[str] | None = None,
@@ -233,9 +250,14 @@ class RelayPool:
             self._tasks.add(task)
 
     async def _ticker(self) -> None:
+        last_prune = 0.0
         while not self._closed:
             await asyncio.sleep(self.config.outbox_retry_interval)
             self.ingest.flush()
+            if self.store is not None and self.clock() - last_prune > 3600:
+                last_prune = self.clock()
+                cutoff = self.wall() - self.config.health_retention_days * 86400
+                self.store.run_in_writer(lambda conn: health_log.prune(conn, cutoff))
             for event_id in self.publisher.retry_ids():
                 if not self.publisher.busy(event_id):
                     async with self._background:

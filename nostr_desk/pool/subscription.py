@@ -35,7 +35,7 @@ _DONE = object()
 class Subscription:
     def __init__(self, sub_id: str, filters: tuple[Filter, ...], connections: list[RelayConnection], *,
                  ingest: Ingest, notices: NoticeHub, shared: VerifiedCache, offload_at: int,
-                 emit_events: bool, on_close: Callable[[Subscription], None]) -> None:
+                 emit_events: bool, on_close: Callable[[Subscription], None], max_queue: int = 0) -> None:
         self.id = sub_id
         self.filters = filters
         self.connections = {c.url: c for c in connections}
@@ -44,7 +44,10 @@ class Subscription:
         self.notices = notices
         self.emit_events = emit_events
         self._on_close = on_close
-        self._queue: asyncio.Queue = asyncio.Queue()
+        # Bounded for live subscriptions: a consumer that stops reading loses the oldest events
+        # (they are in the store anyway) instead of letting a chatty relay grow memory without end.
+        self._queue: asyncio.Queue = asyncio.Queue(max_queue)
+        self.dropped = 0
         self._states: dict[str, SubState] = {}
         self._flush_task: asyncio.Task | None = None
         self._closed = False
@@ -85,9 +88,15 @@ class Subscription:
             for v in good:
                 self.received += 1
                 self.ingest.store(v.event, v.url)
-                self._queue.put_nowait(v.event)
+                self._put(v.event)
                 if self.emit_events:
                     self.notices.emit(EventReceived(v.url, self.id, v.event))
+
+    def _put(self, item: object) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait(item)
 
     async def settle(self) -> None:
         """Finish verifying what has arrived so far."""
@@ -142,7 +151,7 @@ class Subscription:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._flush_task
-        self._queue.put_nowait(_DONE)
+        self._put(_DONE)
         self._on_close(self)
 
     async def __aenter__(self) -> Subscription:

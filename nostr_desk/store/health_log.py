@@ -47,5 +47,11 @@ def relays(conn: sqlite3.Connection) -> list[str]:
 
 def prune(conn: sqlite3.Connection, before: float) -> int:
     """Drop samples older than `before` (retention); returns how many went."""
-    cur = conn.execute("DELETE FROM health_samples WHERE ts < ?", (before,))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        cur = conn.execute("DELETE FROM health_samples WHERE ts < ?", (before,))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
     return cur.rowcount

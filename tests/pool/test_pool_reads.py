@@ -229,3 +229,38 @@ def test_background_work_does_not_block_user_actions():
             await r.stop()
 
     arun(go())
+
+
+def test_live_queue_is_bounded_and_inbox_relays_from_kind_10002(store):
+    from nostr_desk.protocol.event import EventTemplate, sign
+    from .events import secret
+
+    evs = [make_event(i) for i in range(30)]
+
+    async def go():
+        (relay,) = await relays(Faults(), events=evs)
+        pool = RelayPool(fast_config(), store)
+        sub = await pool.subscribe(KIND1, [relay.url], max_queue=10)
+        await sub.wait_eose(5)
+        kept = sub.drain()
+        assert len(kept) == 10 and sub.dropped == 20
+        assert {e.id for e in kept} <= {e.id for e in evs}
+        await sub.close()
+        relay_list = sign(EventTemplate(10002, "", [["r", "wss://inbox.example", "read"], ["r", relay.url, "write"]],
+                                        1_700_000_000), secret(8), aux_rand=bytes(32))
+        store.save_many([relay_list])
+        assert pool.inbox_relays([relay_list.pubkey, "f" * 64]) == ["wss://inbox.example"]
+        await pool.close()
+        await relay.stop()
+
+    arun(go())
+
+
+def test_health_log_prune(store):
+    conn = store.connect()
+    try:
+        health_log.append(conn, [("ws://a", 100.0, "ping_ms", 1.0), ("ws://a", 200.0, "ping_ms", 2.0)])
+        assert health_log.prune(conn, 150.0) == 1
+        assert health_log.series(conn, "ws://a", "ping_ms") == [(200.0, 2.0)]
+    finally:
+        conn.close()
