@@ -10,6 +10,7 @@ COMMANDS = [
     "import_",
     "keys",
     "monitor",
+    "post",
     "prune",
     "relay",
     "verify",
