@@ -63,7 +63,7 @@ class AuthGate:
             try:
                 event = await self.signer(auth_template(self.url, challenge, int(self.wall())))
                 accepted, message = await send_auth(event)
-            except (asyncio.TimeoutError, ConnectionError) as exc:
+            except (asyncio.TimeoutError, ConnectionError):
                 self.state = "failed"
                 return False
             self.state = "authenticated" if accepted else "failed"

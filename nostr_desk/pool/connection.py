@@ -7,8 +7,7 @@ subscription was last known complete, so nothing is fetched twice. NIP-42: a cha
 through an injected async signer when the per-relay policy allows (always / ask / never); whatever
 failed with `auth-required:` is retried after authenticating.
 
-EVENT frames are handed to the subscription's callback as raw bytes (no parsing here): the pool
-de-duplicates before verifying. Every other frame is parsed with the core's `parse_relay_message`.
+What arrives is dispatched by the `FrameHandler` mixin (receiving.py).
 """
 
 from __future__ import annotations
@@ -18,26 +17,23 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from nostr_desk.protocol.errors import Prefix, ProtocolError
+from nostr_desk.protocol.errors import Prefix
 from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.filters import Filter
-from nostr_desk.protocol.messages import (
-    ClientAuth, ClientClose, ClientEvent, ClientReq, RelayAuth, RelayClosed, RelayEose, RelayEvent, RelayNotice,
-    RelayOk, encode, parse_relay_message,
-)
+from nostr_desk.protocol.messages import ClientAuth, ClientClose, ClientEvent, ClientReq, encode
 
 from .auth import AuthGate
 from .backoff import Backoff, Failure
 from .breaker import BreakerState, CircuitBreaker
 from .config import PoolConfig
-from .dedup import split_event_frame, split_event_frame_slow
 from .health import RelayHealth
 from .notices import NoticeHub, StatusChanged
+from .receiving import FrameHandler
 
 EventSink = Callable[[str, str, bytes], None]          # (url, sub_id, raw event)
 SubSink = Callable[[str, str, str], None]              # (url, sub_id, message) for EOSE / CLOSED
@@ -65,7 +61,7 @@ class SubState:
     eose_event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-class RelayConnection:
+class RelayConnection(FrameHandler):
     def __init__(self, url: str, config: PoolConfig, *, notices: NoticeHub | None = None,
                  health: RelayHealth | None = None, auth: AuthGate | None = None,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
@@ -347,104 +343,6 @@ class RelayConnection:
             return await asyncio.wait_for(asyncio.shield(fut), self.config.auth_timeout)
         finally:
             self._ok_waiters.pop(event.id, None)
-
-    # --- receiving ---------------------------------------------------------------------------------
-    def _on_frame(self, frame: bytes) -> None:
-        self.health.bytes_in += len(frame)
-        if frame.startswith(b'["EVENT"'):
-            parts = split_event_frame(frame) or split_event_frame_slow(frame)
-            if parts is None:
-                self.health.last_error = "malformed EVENT frame"
-                return
-            sub = self.subs.get(parts[0])
-            if sub is None:
-                return
-            self.health.events_received += 1
-            if not sub.first_event_seen:
-                sub.first_event_seen = True
-                self.health.sample("first_event_ms", (self.clock() - sub.sent_at) * 1000)
-            sub.on_event(self.url, parts[0], parts[1])
-            return
-        try:
-            msg = parse_relay_message(frame)
-        except ProtocolError as exc:
-            self.health.last_error = exc.reason[:300]
-            return
-        match msg:
-            case RelayOk(event_id, accepted, message):
-                fut = self._ok_waiters.get(event_id)
-                if fut is not None and not fut.done():
-                    fut.set_result((accepted, message))
-            case RelayEose(sub_id):
-                self._on_eose(sub_id)
-            case RelayClosed(sub_id, message):
-                self._on_closed(sub_id, message)
-            case RelayEvent(sub_id, event):   # a non-compact frame the fast path let through
-                sub = self.subs.get(sub_id)
-                if sub is not None:
-                    self.health.events_received += 1
-                    sub.on_event(self.url, sub_id, event.to_bytes())
-            case RelayNotice(message):
-                with self._rejections():
-                    self.health.notice(message, self.config.rate_limit_pause)
-            case RelayAuth(challenge):
-                self.auth.challenge = challenge
-                self.health.auth = "challenged"
-                if self.auth.policy == "always":
-                    asyncio.get_running_loop().create_task(self._authenticate())
-
-    def _on_eose(self, sub_id: str) -> None:
-        sub = self.subs.get(sub_id)
-        if sub is None or sub.eose:
-            return
-        sub.eose = True
-        sub.complete_at = int(self.wall())
-        self.health.sample("eose_ms", (self.clock() - sub.sent_at) * 1000)
-        self.health.success()
-        sub.eose_event.set()
-        sub.on_eose(self.url, sub_id, "")
-
-    @contextlib.contextmanager
-    def _rejections(self):
-        """Around a health call that may count a rate-limit signal: if it did, stretch the pause by
-        the backoff's rejection schedule (repeated rejections get the longer floor)."""
-        before = self.health.rate_limited
-        yield
-        if self.health.rate_limited > before:
-            delay = self.backoff.failed(Failure.REJECTED)
-            self.health.paused_until = max(self.health.paused_until, self.clock() + delay)
-
-    def _on_closed(self, sub_id: str, message: str) -> None:
-        sub = self.subs.get(sub_id)
-        with self._rejections():
-            self.health.closed(message, self.config.rate_limit_pause)
-        if sub is None:
-            return
-        if Prefix.of(message) is Prefix.RATE_LIMITED and sub.rate_retries < self.config.closed_retries:
-            sub.rate_retries += 1
-            asyncio.get_running_loop().create_task(self._resend_after_pause(sub))
-            return
-        if Prefix.of(message) is Prefix.AUTH_REQUIRED and not sub.auth_retried and self.auth.may_try():
-            sub.auth_retried = True
-            asyncio.get_running_loop().create_task(self._auth_then_resend(sub))
-            return
-        sub.closed = message
-        sub.eose_event.set()
-        sub.on_closed(self.url, sub_id, message)
-
-    async def _resend_after_pause(self, sub: SubState) -> None:
-        """The relay asked us to slow down: re-send this REQ once its pause is over."""
-        await asyncio.sleep(self.health.paused_for())
-        if sub.sub_id in self.subs and self.connected:
-            await self._send_req(sub, self._since_filters(sub))
-
-    async def _auth_then_resend(self, sub: SubState) -> None:
-        if await self._authenticate() and sub.sub_id in self.subs:
-            await self._send_req(sub, self._since_filters(sub))
-            return
-        sub.closed = "auth-required: authentication refused or failed"
-        sub.eose_event.set()
-        sub.on_closed(self.url, sub.sub_id, sub.closed)
 
     def breaker_state(self) -> BreakerState:
         return self.breaker.state

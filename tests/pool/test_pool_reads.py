@@ -13,7 +13,7 @@ from nostr_desk.protocol.filters import Filter
 from nostr_desk.store import EventStore, StoreConfig
 from nostr_desk.store import health_log
 
-from .events import bad_sig, make_event
+from .events import make_event
 from .fault_relay import Faults, FaultRelay
 from .helpers import arun, fast_config, until
 
