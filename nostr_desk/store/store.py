@@ -38,7 +38,7 @@ class EventStore:
     def open(cls, config: StoreConfig) -> EventStore:
         """Create or migrate the file, then start the writer thread."""
         config.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = open_connection(config.path)
+        conn = open_connection(config.path, writer=True)
         try:
             migrate(conn)
         except Exception:
