@@ -41,6 +41,12 @@ class AuthGate:
         self._asked = None
         self.state = "none"
 
+    def reset_answer(self) -> None:
+        """Forget the user's "ask" answer (the policy changed): ask again next time."""
+        self._asked = None
+        if self.state == "refused":
+            self.state = "challenged" if self.challenge else "none"
+
     def may_try(self) -> bool:
         return self.policy != "never" and self.signer is not None
 

@@ -26,7 +26,7 @@ from nostr_desk.store import StoreError, health_log
 from nostr_desk.store import outbox as ob
 
 from .auth import AuthGate, Asker, Signer
-from .config import PoolConfig
+from .config import AuthPolicy, PoolConfig
 from .connection import RelayConnection
 from .dedup import VerifiedCache
 from .health import HealthSnapshot, RelayHealth
@@ -151,6 +151,14 @@ class RelayPool:
         conn = self.connections.pop(norm, None)
         if conn is not None:
             await conn.close()
+
+    def set_auth_policy(self, url: str, policy: AuthPolicy) -> None:
+        """Change a relay's NIP-42 policy (always / ask / never) while the pool runs."""
+        if policy not in ("always", "ask", "never"):
+            raise ValueError(f"unknown AUTH policy {policy!r}")
+        conn = self.relay(url)
+        conn.auth.policy = policy
+        conn.auth.reset_answer()
 
     def on_notice(self, callback: NoticeCallback) -> Callable[[], None]:
         return self.notices.subscribe(callback)

@@ -228,3 +228,28 @@ def test_republishing_while_the_retry_ticker_runs_gives_a_full_report(db):
 
     arun(go())
     store.close()
+
+
+def test_auth_policy_changed_at_run_time(db):
+    store = open_store(db)
+    asked = []
+
+    async def ask(url):
+        asked.append(url)
+        return len(asked) > 1          # the user says no, then yes
+
+    async def go():
+        a = await FaultRelay(faults=Faults(require_auth=True)).start()
+        pool = RelayPool(fast_config(auth_default="ask"), store, signer=signer, ask_auth=ask)
+        first = await pool.publish(make_event(40), [a.url])
+        assert not first.delivered and first.outcomes[0].state == "rejected"
+        pool.set_auth_policy(a.url, "always")
+        second = await pool.publish(make_event(41), [a.url])
+        assert second.delivered and a.auths == 1 and asked == [a.url]
+        with pytest.raises(ValueError):
+            pool.set_auth_policy(a.url, "sometimes")
+        await pool.close()
+        await a.stop()
+
+    arun(go())
+    store.close()
