@@ -203,10 +203,13 @@ class Poster:
         """Resume the outbox: publishes no relay took yet, and relays still pending for delivered ones."""
         if self.pool is None:
             return []
-        await self.pool.resume()
+        resumed = [await self.delivery(report.event_id) for report in await self.pool.resume()]
         since = int(self.clock() - max_age)
         ids = await asyncio.to_thread(self._partly_delivered, since)
-        return [await self.push_pending(event_id) for event_id in ids]
+        latest = {d.event_id: d for d in resumed}
+        for event_id in ids:  # includes resumed ones that reached some relays but not all
+            latest[event_id] = await self.push_pending(event_id)
+        return list(latest.values())
 
     # --- lookups ---------------------------------------------------------------------------------
     async def find(self, ref: str) -> Event:
