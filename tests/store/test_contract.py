@@ -172,3 +172,22 @@ def test_query_from_many_threads(store):
     with cf.ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: len(store.query([Filter(limit=25)], now=NOW)), range(20)))
     assert results == [25] * 20
+
+
+def test_open_refuses_a_file_that_is_not_a_database(tmp_path):
+    from nostr_desk.store import StoreError
+
+    bad = tmp_path / "junk.sqlite3"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="junk.sqlite3"):
+        EventStore.open(StoreConfig(path=bad))
+
+
+def test_open_refuses_a_newer_schema(store_path):
+    from nostr_desk.store import StoreError
+
+    conn = sqlite3.connect(store_path)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        EventStore.open(StoreConfig(path=store_path))

@@ -104,3 +104,25 @@ def test_cli_prune_and_compact(tmp_path):
         assert s.count([Filter(authors=frozenset({ALICE.public_key}))], now=NOW) == 1
     r = cli("prune", "--db", str(db), "--max-events", "1", "--owner", "zz")
     assert r.returncode == 2 and b"not a hex public key" in r.stderr
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VALID = [make(content=f"valid {i}", created_at=NOW - i) for i in range(4)]
+_LINES = st.lists(st.one_of(st.binary(max_size=200), st.sampled_from([e.to_bytes() for e in _VALID]),
+                            st.sampled_from([e.to_bytes()[:-3] + b"}}" for e in _VALID])), max_size=12)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=_LINES)
+def test_import_of_arbitrary_lines_never_crashes(tmp_path_factory, lines):
+    db = tmp_path_factory.mktemp("fuzz") / "f.sqlite3"
+    with EventStore.open(StoreConfig(path=db)) as s:
+        report = import_jsonl(s, iter(lines))
+        good = {e.to_bytes() for e in _VALID}
+        valid_lines = [ln for ln in lines if ln in good]
+        assert report.saved == len(set(valid_lines))
+        assert report.saved + report.outcomes[SaveOutcome.DUPLICATE] == len(valid_lines)
+        assert report.bad_count == sum(1 for ln in lines if ln.strip() and ln not in good)
+        assert [n for n, _ in report.bad] == [i for i, ln in enumerate(lines, 1) if ln.strip() and ln not in good]
