@@ -74,6 +74,22 @@ class Outbox:
             self._room.set()
         return frame
 
+    async def get_many(self, limit: int) -> list[Frame]:
+        """Everything queued (at most `limit` frames), waiting until there is at least one."""
+        while not self._frames:
+            if self.closed:
+                raise EOFError("outbox closed")
+            self._readable.clear()
+            await self._readable.wait()
+        out = []
+        while self._frames and len(out) < limit:
+            frame = self._frames.popleft()
+            self._bytes -= len(frame)
+            out.append(frame)
+        if self.has_room():
+            self._room.set()
+        return out
+
     def close(self) -> None:
         self.closed = True
         self._frames.clear()

@@ -14,6 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import Coroutine
+from concurrent.futures import Future
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -34,6 +35,7 @@ from nostr_desk.protocol.messages import (
 from nostr_desk.store import EventStore, SaveOutcome, SaveResult
 
 from .auth import acceptable_relay_urls
+from .completion import CompletionFunnel
 from .config import RelayConfig
 from .http import make_process_request
 from .metrics import Metrics
@@ -48,6 +50,27 @@ log = logging.getLogger(__name__)
 EPHEMERAL_OK = SaveResult(SaveOutcome.EPHEMERAL)
 FANOUT_OUTCOMES = frozenset({SaveOutcome.SAVED, SaveOutcome.REPLACED, SaveOutcome.EPHEMERAL})
 BACKLOG_MAX = 1_000  # live events held for one subscription while its stored events are sent
+WRITE_BATCH = 256  # frames written to a socket in one go
+
+
+async def send_frames(ws: ServerConnection, frames: list[str | bytes]) -> None:
+    """Send several text frames with one socket write. Frames queued together (a burst of OKs,
+    a page of stored events) would otherwise cost a syscall and a flow-control round each.
+    Uses websockets' documented `send_context` + sans-I/O `protocol`; falls back to plain `send`."""
+    protocol = getattr(ws, "protocol", None)
+    if len(frames) == 1 or protocol is None or not hasattr(ws, "send_context"):
+        for frame in frames:
+            await ws.send(frame, text=True)
+        return
+    async with ws.send_context():
+        for frame in frames:
+            protocol.send_text(frame.encode() if isinstance(frame, str) else frame)
+        chunks = protocol.data_to_send()
+        payload = b"".join(chunks)
+        if payload:
+            ws.transport.write(payload)
+        if any(not c for c in chunks):  # an end-of-stream marker: hand it back to websockets' own path
+            ws.send_data()
 
 
 class Connection:
@@ -68,6 +91,8 @@ class Connection:
         )
         self.outbox = Outbox(config.outbox_max_frames, config.outbox_max_bytes)
         self.inflight = asyncio.Semaphore(config.max_inflight_events)
+        self.pending: list[Event] = []  # EVENTs read but not yet handed to the pipeline
+        self.batch_scheduled = False
         self.dropped = False
 
     def may_read(self, event: Event) -> bool:
@@ -92,6 +117,7 @@ class RelayServer:
         self.port = config.port
         self._server: Server | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._completions: CompletionFunnel | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -152,8 +178,8 @@ class RelayServer:
         ws = conn.ws
         try:
             while True:
-                frame = await conn.outbox.get()
-                await ws.send(frame, text=True)
+                frames = await conn.outbox.get_many(WRITE_BATCH)
+                await send_frames(ws, frames)
         except (EOFError, ConnectionClosed):
             pass
 
@@ -163,7 +189,12 @@ class RelayServer:
                 await conn.outbox.put(action.frame)
             elif isinstance(action, Ingest):
                 await conn.inflight.acquire()  # at the limit, stop reading this client
-                self._spawn(self._ingest(conn, action.event))
+                conn.pending.append(action.event)
+                if not conn.batch_scheduled:
+                    # Events read in this loop iteration travel together: one verify hand-off, one
+                    # wait for the writer, one socket write of their OKs.
+                    conn.batch_scheduled = True
+                    asyncio.get_running_loop().call_soon(self._start_batch, conn)
             elif isinstance(action, Subscribe):
                 self.index.add(action.sub)
             elif isinstance(action, Unsubscribe):
@@ -183,44 +214,79 @@ class RelayServer:
         task.add_done_callback(self._tasks.discard)
 
     # --- writes -------------------------------------------------------------------------------
-    async def _ingest(self, conn: Connection, event: Event) -> None:
+    def _start_batch(self, conn: Connection) -> None:
+        batch, conn.pending = conn.pending, []
+        conn.batch_scheduled = False
+        self._spawn(self._ingest_batch(conn, batch))
+
+    async def _ingest_batch(self, conn: Connection, batch: list[Event]) -> None:
         try:
-            accepted, message = await self.accept(event)
-            await conn.outbox.put(encode(RelayOk(event.id, accepted, message)))
+            answers = await self.accept_many(batch)
+            for event, (accepted, message) in zip(batch, answers):
+                if not await conn.outbox.put(encode(RelayOk(event.id, accepted, message))):
+                    break
         finally:
-            conn.inflight.release()
+            for _ in batch:
+                conn.inflight.release()
 
     async def accept(self, event: Event) -> tuple[bool, str]:
-        """Verify, rate-limit by author, store, fan out. Returns the OK (accepted, message)."""
-        if not await self.verifier.verify(event):
-            self.metrics.verify_failures += 1
-            self.metrics.reject("invalid")
-            return False, "invalid: event id or signature is not valid"
-        if not self.pubkey_buckets.take(event.pubkey):
-            self.metrics.reject("rate-limited")
-            return False, f"rate-limited: more than {self.config.pubkey_event_rate.rate:g} events per second from this author"
-        try:
-            result = await self.store_and_fan_out(event)
-        except Exception as exc:  # the store is closed or broken: the client must hear of it
-            log.warning("store refused an event: %s", exc)
-            self.metrics.reject("error")
-            return False, "error: could not save the event"
-        return result.accepted, result.message
+        return (await self.accept_many([event]))[0]
 
-    async def store_and_fan_out(self, event: Event) -> SaveResult:
-        """Store (ephemeral kinds skip the store), count the outcome, deliver live. Store errors raise."""
-        raw = event.to_bytes()
-        if is_ephemeral(event.kind):
-            result = EPHEMERAL_OK  # delivered live, never stored: no writer round trip
-        else:
-            result = await self.store.save(event, raw)
+    async def accept_many(self, events: list[Event]) -> list[tuple[bool, str]]:
+        """Verify, rate-limit by author, store, fan out. Returns each event's OK (accepted, message)."""
+        valid = await self.verifier.verify_many(events)
+        answers: list[tuple[bool, str]] = [(False, "")] * len(events)
+        waiting: list[tuple[int, Event, bytes, Future]] = []
+        for i, (event, ok) in enumerate(zip(events, valid)):
+            if not ok:
+                self.metrics.verify_failures += 1
+                answers[i] = self._refuse("invalid", "event id or signature is not valid")
+            elif not self.pubkey_buckets.take(event.pubkey):
+                answers[i] = self._refuse("rate-limited", f"more than {self.config.pubkey_event_rate.rate:g} events per second from this author")
+            elif is_ephemeral(event.kind):
+                answers[i] = self._settle(event, event.to_bytes(), EPHEMERAL_OK)  # live only: no store
+            else:
+                raw = event.to_bytes()
+                try:
+                    waiting.append((i, event, raw, self.store.submit(event, raw)))
+                except Exception as exc:  # the store is closed or broken: the client must hear of it
+                    log.warning("store refused an event: %s", exc)
+                    answers[i] = self._refuse("error", "could not save the event")
+        if waiting:
+            await self._funnel().wait_all([w[3] for w in waiting])
+            for i, event, raw, cfut in waiting:
+                try:
+                    answers[i] = self._settle(event, raw, cfut.result())
+                except Exception as exc:
+                    log.warning("store failed on an event: %s", exc)
+                    answers[i] = self._refuse("error", "could not save the event")
+        return answers
+
+    def _refuse(self, prefix: str, text: str) -> tuple[bool, str]:
+        self.metrics.reject(prefix)
+        return False, f"{prefix}: {text}"
+
+    def _settle(self, event: Event, raw: bytes, result: SaveResult) -> tuple[bool, str]:
+        """Count a store outcome and deliver the event live if it is new."""
         if result.accepted:
             self.metrics.accepted[result.outcome.value] += 1
         else:
             self.metrics.reject(result.message.partition(":")[0] or "error")
         if result.outcome in FANOUT_OUTCOMES:
             self.fan_out(event, raw)
+        return result.accepted, result.message
+
+    async def store_and_fan_out(self, event: Event) -> SaveResult:
+        """Store (ephemeral kinds skip the store), count the outcome, deliver live. Store errors raise."""
+        raw = event.to_bytes()
+        result = EPHEMERAL_OK if is_ephemeral(event.kind) else await self._funnel().wrap(self.store.submit(event, raw))
+        self._settle(event, raw, result)
         return result
+
+    def _funnel(self) -> CompletionFunnel:
+        if self._completions is None:
+            self._completions = CompletionFunnel(asyncio.get_running_loop())
+        return self._completions
 
     # --- live delivery ------------------------------------------------------------------------
     def fan_out(self, event: Event, raw: bytes) -> None:

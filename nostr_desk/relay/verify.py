@@ -1,9 +1,8 @@
-"""Event id and signature verification off the event loop, batched, with a verified-signature cache.
+"""Event id and signature verification off the event loop, in batches, with a verified-signature cache.
 
-`Verifier.verify(event)` is awaited by the relay for each incoming event. Calls made in the same
-loop iteration are gathered into batches and checked in a small thread pool, so a flood costs one
-thread hand-off per batch instead of one per event, and the loop keeps serving other clients while
-signatures are checked (coincurve releases the GIL inside libsecp256k1).
+The relay hands over a whole burst of events at once (`verify_many`): it is split into one chunk per
+worker thread, so a flood costs a few thread hand-offs instead of one per event, and the loop keeps
+serving other clients while signatures are checked (libsecp256k1 runs outside the GIL).
 
 The cache remembers `(id, sig)` pairs whose signature verified. The id is always recomputed from the
 content (a cheap hash), so a cached pair can never vouch for altered content.
@@ -17,65 +16,51 @@ from concurrent.futures import ThreadPoolExecutor
 
 from nostr_desk.protocol.event import Event
 
-BATCH_MAX = 128
+BATCH_MAX = 256
 
 
 def _check_batch(events: list[Event], known: list[bool]) -> list[bool]:
-    out = []
-    for event, cached in zip(events, known):
-        ok = event.has_valid_id() and (cached or event.has_valid_signature())
-        out.append(ok)
-    return out
+    return [e.has_valid_id() and (cached or e.has_valid_signature()) for e, cached in zip(events, known)]
 
 
 class Verifier:
     def __init__(self, workers: int = 2, cache_size: int = 65_536) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="verify")
         self._workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="verify")
         self._cache: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._cache_size = cache_size
-        self._pending: list[tuple[Event, asyncio.Future[bool]]] = []
-        self._flush_scheduled = False
         self.checked = 0
         self.cache_hits = 0
         self.failures = 0
 
     async def verify(self, event: Event) -> bool:
         """True when the event's id matches its content and its signature is valid."""
+        return (await self.verify_many([event]))[0]
+
+    async def verify_many(self, events: list[Event]) -> list[bool]:
+        if not events:
+            return []
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[bool] = loop.create_future()
-        self._pending.append((event, fut))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush, loop)
-        return await fut
-
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._flush_scheduled = False
-        pending, self._pending = self._pending, []
-        # Split so every worker gets a share, but no batch grows past BATCH_MAX.
-        size = max(1, min(BATCH_MAX, -(-len(pending) // self._workers)))
-        for start in range(0, len(pending), size):
-            chunk = pending[start : start + size]
-            events = [e for e, _ in chunk]
-            known = [(e.id, e.sig) in self._cache for e in events]
-            self.cache_hits += sum(known)
-            job = loop.run_in_executor(self._pool, _check_batch, events, known)
-            job.add_done_callback(lambda f, chunk=chunk: self._resolve(chunk, f))
-
-    def _resolve(self, chunk: list[tuple[Event, asyncio.Future[bool]]], job: asyncio.Future[list[bool]]) -> None:
-        try:
-            results = job.result()
-        except (Exception, asyncio.CancelledError):  # never leave waiters hanging: treat as invalid
-            results = [False] * len(chunk)
-        for (event, fut), ok in zip(chunk, results):
-            self.checked += 1
+        known = [(e.id, e.sig) in self._cache for e in events]
+        self.cache_hits += sum(known)
+        size = max(1, min(BATCH_MAX, -(-len(events) // self._workers)))
+        jobs = [
+            loop.run_in_executor(self._pool, _check_batch, events[i : i + size], known[i : i + size])
+            for i in range(0, len(events), size)
+        ]
+        results: list[bool] = []
+        for job in jobs:
+            try:
+                results += await job
+            except RuntimeError:  # the pool was shut down under us: nothing counts as verified
+                results += [False] * min(size, len(events) - len(results))
+        for event, ok in zip(events, results):
             if ok:
                 self._remember(event)
             else:
                 self.failures += 1
-            if not fut.done():
-                fut.set_result(ok)
+        self.checked += len(events)
+        return results
 
     def _remember(self, event: Event) -> None:
         key = (event.id, event.sig)
