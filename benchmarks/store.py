@@ -134,9 +134,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="nostr-desk-bench-") as tmp:
         store = EventStore.open(StoreConfig(path=Path(tmp) / "events.sqlite3", max_limit=5000))
         try:
+            cpu0 = time.process_time()
             busy, total = ingest(store, path)
+            cpu = time.process_time() - cpu0  # all threads, JSON parsing included
             print(f"ingest: {total} events in {busy:.1f} s through submit() -> commit: {total / busy:,.0f} events/s "
-                  f"({store._writer.batches} transactions, synchronous=FULL)")
+                  f"({store._writer.batches} transactions, synchronous=FULL); "
+                  f"{total / cpu:,.0f} events per CPU-second (the machine is shared: see os.getloadavg {os.getloadavg()[0]:.1f})")
             stats = store.stats()
             print(f"store: {stats.events} events, {stats.db_bytes / 1e6:.0f} MB")
             rng = random.Random(2)
