@@ -264,3 +264,29 @@ def test_health_log_prune(store):
         assert health_log.series(conn, "ws://a", "ping_ms") == [(200.0, 2.0)]
     finally:
         conn.close()
+
+
+def test_notices_for_events_and_status_and_remove_relay():
+    from nostr_desk.pool.notices import EventReceived, HealthSample, StatusChanged
+
+    async def go():
+        (relay,) = await relays(Faults(), events=[make_event(1), make_event(2)])
+        pool = RelayPool(fast_config(), None)
+        q = pool.notices.queue()
+        url = pool.add_relay(relay.url + "/")           # normalised: the trailing slash goes
+        assert url == relay.url and pool.read_relays == [url] and pool.write_relays == [url]
+        sub = await pool.subscribe(KIND1, emit_events=True)
+        await sub.wait_eose(5)
+        await sub.close()
+        seen = []
+        while not q.empty():
+            seen.append(q.get_nowait())
+        assert sorted(n.event.content for n in seen if isinstance(n, EventReceived)) == ["note 1", "note 2"]
+        assert any(isinstance(n, StatusChanged) and n.new == "connected" for n in seen)
+        assert {n.metric for n in seen if isinstance(n, HealthSample)} >= {"connect_ms", "eose_ms"}
+        await pool.remove_relay(url)
+        assert pool.health() == {} and pool.read_relays == []
+        await pool.close()
+        await relay.stop()
+
+    arun(go())
