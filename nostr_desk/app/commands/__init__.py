@@ -4,6 +4,7 @@ Add a command by writing its module and naming it in `COMMANDS` (kept sorted).
 """
 
 COMMANDS = [
+    "backfill",
     "compact",
     "decode",
     "export",

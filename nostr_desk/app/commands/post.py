@@ -20,7 +20,7 @@ from pathlib import Path
 from nostr_desk.app.paths import default_paths
 from nostr_desk.app.posting import Delivery, Poster, PostingError
 from nostr_desk.keys.accounts import AccountBook, AccountsError
-from nostr_desk.keys.manager import KeyManager
+from nostr_desk.keys.manager import KeyImportError, KeyManager
 from nostr_desk.keys.vault import SERVICE, KeyringUnavailable, KeyVault, VaultError
 from nostr_desk.pool.config import PoolConfig
 from nostr_desk.pool.pool import RelayPool
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         manager = KeyManager(KeyVault(service=args.keyring_service), AccountBook(paths.accounts_file))
         signer = manager.signer(manager.resolve_pubkey(args.account) if args.account else None)
-    except (KeyringUnavailable, VaultError, AccountsError) as exc:
+    except (KeyringUnavailable, VaultError, AccountsError, KeyImportError) as exc:
         return _fail(str(exc), EXIT_REFUSED)
     db = Path(args.db) if args.db else paths.ensure().event_db
     try:
