@@ -79,7 +79,7 @@ class Inserter:
             return self._duplicate(event, source, now)
         seq = cur.lastrowid
         self._tags.extend((seq, n, v, event.created_at, eid, event.kind) for n, v in indexed_tags(event))
-        if event.content:
+        if len(event.content) >= 3:  # shorter text has no trigram: nothing for FTS to find (e.g. "+")
             self._fts.append((seq, event.content))
         if source:
             self._relays.append((event.id, source, now))

@@ -10,6 +10,8 @@ sort of every matching row, a merge of per-value ranges stops after `limit` rows
 
 NIP-50 `search` narrows candidates with the FTS5 trigram index (terms of three or more ASCII
 characters), then checks each row exactly with `filters.matches_search` (the reference semantics).
+Known gap: content whose case folding changes length (German "ß" -> "ss") is not found by an ASCII
+term that only matches the folded form; the trigram index folds characters one to one.
 """
 
 from __future__ import annotations
