@@ -43,7 +43,7 @@ class PoolConfig:
     max_relays_per_author: int = 3     # NIP-65 outbox model
     max_connections: int = 50
     max_read_relays: int = 8           # relays a fetch fans out to when none are named
-    max_subs_per_relay: int = 20
+    idle_close_after: float = 300.0    # a relay not in the user's lists, unused this long, is closed
     max_message_bytes: int = 2**20
 
     # --- bulkheads: separate concurrency budgets ---------------------------------------------------

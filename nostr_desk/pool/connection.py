@@ -85,6 +85,7 @@ class RelayConnection(FrameHandler):
         self._task: asyncio.Task | None = None
         self._closing = False
         self.next_attempt_in = 0.0
+        self.last_used = clock()      # the pool closes idle connections it opened on its own
 
     # --- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -269,11 +270,13 @@ class RelayConnection(FrameHandler):
     async def subscribe(self, sub: SubState) -> None:
         """Register and (when connected) send the REQ; it is re-sent after every reconnect."""
         self.subs[sub.sub_id] = sub
+        self.last_used = self.clock()
         self.start()
         if self.connected:
             await self._send_req(sub, sub.filters)
 
     async def unsubscribe(self, sub_id: str) -> None:
+        self.last_used = self.clock()
         sub = self.subs.pop(sub_id, None)
         if sub is not None and sub.closed is None and self.connected:
             with contextlib.suppress(NotConnected):
@@ -301,6 +304,7 @@ class RelayConnection(FrameHandler):
     async def publish(self, event: Event) -> tuple[bool, str]:
         """Send EVENT and wait for the relay's OK: (accepted, message). Raises NotConnected or
         TimeoutError; an `auth-required:` answer is retried once after authenticating."""
+        self.last_used = self.clock()
         accepted, message = await self._publish_once(event)
         if not accepted and Prefix.of(message) is Prefix.AUTH_REQUIRED and await self._authenticate():
             accepted, message = await self._publish_once(event)

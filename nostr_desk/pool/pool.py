@@ -186,7 +186,15 @@ class RelayPool:
             urls.extend(planned)
         snapshots = [self.relay(u).health.snapshot() for u in self.read_relays]
         urls.extend(u for u in choose(snapshots, self.config.max_read_relays) if u not in urls)
-        return [self.relay(u) for u in urls[: max(self.config.max_read_relays, 1)]]
+        conns = (self._maybe_relay(u) for u in urls[: max(self.config.max_read_relays, 1)])
+        return [c for c in conns if c is not None]
+
+    def _maybe_relay(self, url: str) -> RelayConnection | None:
+        """For relays the pool picked itself (someone's NIP-65 list): a full pool skips them."""
+        try:
+            return self.relay(url)
+        except PoolFull:
+            return None
 
     async def subscribe(self, filters: Sequence[Filter], relays: Iterable[str] | None = None, *,
                         emit_events: bool = False, max_queue: int | None = None) -> Subscription:
@@ -271,6 +279,14 @@ class RelayPool:
                     async with self._background:
                         with contextlib.suppress(Exception):
                             await self.publisher.deliver(event_id)
+            await self._close_idle()
+
+    async def _close_idle(self) -> None:
+        """Close connections the pool opened for someone else's relay list once nothing uses them."""
+        mine = set(self.read_relays) | set(self.write_relays) | self.publisher.relays_in_use()
+        for url, conn in list(self.connections.items()):
+            if url not in mine and not conn.subs and self.clock() - conn.last_used > self.config.idle_close_after:
+                await self.remove_relay(url)
 
     async def close(self) -> None:
         """Stop: close subscriptions, connections, and flush what is due to the store."""

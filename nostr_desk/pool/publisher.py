@@ -196,6 +196,9 @@ class Publisher:
         """Pending publishes that already had a round (a fresh one is being sent by its caller)."""
         return [i for i in self._events if i in self._tried]
 
+    def relays_in_use(self) -> set[str]:
+        return {url for outcomes in self._memory.values() for url in outcomes}
+
     def busy(self, event_id: str) -> bool:
         lock = self._locks.get(event_id)
         return lock is not None and lock.locked()

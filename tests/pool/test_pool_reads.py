@@ -290,3 +290,33 @@ def test_notices_for_events_and_status_and_remove_relay():
         await relay.stop()
 
     arun(go())
+
+
+def test_relays_picked_for_others_are_closed_when_idle_and_skipped_when_full(store):
+    from nostr_desk.protocol.event import EventTemplate, sign
+    from .events import secret
+
+    async def go():
+        mine, theirs = await relays(Faults(), Faults())
+        note = make_event(3, key=6)
+        theirs.add(note)
+        relay_list = sign(EventTemplate(10002, "", [["r", theirs.url, "write"]], 1_700_000_000), secret(6),
+                          aux_rand=bytes(32))
+        store.save_many([relay_list])
+        by_author = [Filter.from_obj({"authors": [note.pubkey]})]
+        full = RelayPool(fast_config(max_connections=1), store)
+        full.add_relay(mine.url)
+        assert await full.fetch(by_author, timeout=2) == []      # their relay would exceed the cap
+        assert list(full.connections) == [mine.url]
+        await full.close()
+        pool = RelayPool(fast_config(idle_close_after=0.2, outbox_retry_interval=0.05), store)
+        pool.add_relay(mine.url)
+        assert [e.id for e in await pool.fetch(by_author, timeout=2)] == [note.id]
+        assert theirs.url in pool.connections
+        await until(lambda: theirs.url not in pool.connections, timeout=5)
+        assert mine.url in pool.connections                      # the user's own relay stays
+        await pool.close()
+        for r in (mine, theirs):
+            await r.stop()
+
+    arun(go())
