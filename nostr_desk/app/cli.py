@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--relay-port", type=int, metavar="PORT",
                         help="the local relay's port for this run (window only)")
     parser.add_argument("--no-relay", action="store_true", help="do not start the local relay (window only)")
+    parser.add_argument("--page", choices=["home", "relays", "monitor", "local-relay", "accounts", "settings"],
+                        help="the page the window opens on (window only)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"nostr_desk.app.commands.{name}").register(sub)
@@ -48,7 +50,7 @@ def _default(args: argparse.Namespace) -> int:
 
     config = build_config(args.app_data_dir, relay_port=args.relay_port,
                           relay_enabled=False if args.no_relay else None)
-    return run_gui(config)
+    return run_gui(config, page=args.page)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from nostr_desk.app.services import Services
 log = logging.getLogger(__name__)
 
 
-def run_gui(config: AppConfig, *, quit_after: float | None = None) -> int:
+def run_gui(config: AppConfig, *, quit_after: float | None = None, page: str | None = None) -> int:
     """Run the app until the window is closed; the exit code. `quit_after` closes it (benchmarks)."""
     t0 = time.monotonic()
     import qasync
@@ -37,11 +37,11 @@ def run_gui(config: AppConfig, *, quit_after: float | None = None) -> int:
     app.setDesktopFileName("nostr-desk")
     app.setQuitOnLastWindowClosed(False)
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(amain(app, config, t0=t0, quit_after=quit_after))
+        return runner.run(amain(app, config, t0=t0, quit_after=quit_after, page=page))
 
 
 async def amain(app: Any, config: AppConfig, *, t0: float | None = None,
-                quit_after: float | None = None) -> int:
+                quit_after: float | None = None, page: str | None = None) -> int:
     from nostr_desk.ui.bridge import Bridge
     from nostr_desk.ui.errors import ErrorReporter
     from nostr_desk.ui.main_window import MainWindow
@@ -55,6 +55,8 @@ async def amain(app: Any, config: AppConfig, *, t0: float | None = None,
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     window.show()
+    if page:
+        window.open_page_named(page)
     if t0 is not None:
         log.info("window shown %.0f ms after launch", (time.monotonic() - t0) * 1000)
     services = Services(config)
@@ -76,11 +78,18 @@ async def start_services(services: Services, bridge: Any) -> None:
         bridge.problem.emit(name, sentence)
     if services.pool is not None:
         bridge.attach_pool(services.pool)
-    if services.feed is not None:  # re-plan what to read when the account or the relays change
-        bridge.changed.connect(lambda what: services.feed.restart() if what in ("accounts", "relays") else None)
+    bridge.changed.connect(lambda what: on_changed(services, what))
     bridge.ready.emit(services)
     log.info("services ready %.0f ms after start; problems: %s",
              (time.monotonic() - services.started_at) * 1000, services.problems or "none")
+
+
+def on_changed(services: Services, what: str) -> None:
+    """Another account or other relays: who signs AUTH, and what the feed reads."""
+    if what == "accounts":
+        services.refresh_auth_signer()
+    if what in ("accounts", "relays") and services.feed is not None:
+        services.feed.restart()
 
 
 async def stop_services(services: Services, bridge: Any, starting: asyncio.Task) -> None:

@@ -83,6 +83,20 @@ class Services:
         settings["relays"] = relays
         self.save_settings(settings)
 
+    def can_sign(self) -> bool:
+        account = self.vault.active if self.vault is not None else None
+        return account is not None and not account.watch_only
+
+    def refresh_auth_signer(self) -> None:
+        """Give the pool our AUTH signer only while the active account can sign: a watch-only account
+        must make AUTH 'refused' up front, not fail inside the pool's connection task."""
+        if self.pool is None:
+            return
+        signer = self.sign_auth if self.can_sign() else None
+        self.pool.signer = signer
+        for conn in self.pool.connections.values():
+            conn.auth.signer = signer
+
     async def sign_auth(self, template: Any) -> Any:
         """NIP-42 answers for the pool, signed by the active account (the pool never sees a secret)."""
         if self.vault is None:
@@ -175,7 +189,9 @@ async def _start_pool(s: Services) -> None:
     from nostr_desk.pool.config import PoolConfig
     from nostr_desk.pool.pool import RelayPool
 
-    pool = RelayPool(s.pool_config or PoolConfig(), s.store, signer=s.sign_auth)
+    # A ping every 15 s gives the Monitor's latency chart a useful line within its 5-minute window.
+    config = s.pool_config or PoolConfig(ping_interval=15.0)
+    pool = RelayPool(config, s.store, signer=s.sign_auth if s.can_sign() else None)
     s.pool = pool
     s._stack.push_async_callback(_close_pool, s)
     s.relay_list = RelayList(pool, s.config.relays, s.save_relays)

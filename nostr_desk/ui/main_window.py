@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMainWindow, QSplitter,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QStackedWidget, QWidget)
 
 from nostr_desk.ui.bridge import Bridge
@@ -60,12 +60,13 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
             QShortcut(QKeySequence(f"Ctrl+{number}"), self, lambda n=number - 1: self.show_page(n))
         self.nav.currentRowChanged.connect(self._switch)
-        split = QSplitter()
-        split.addWidget(self.nav)
-        split.addWidget(self.stack)
-        split.setStretchFactor(1, 1)
-        split.setChildrenCollapsible(False)
-        self.setCentralWidget(split)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         QShortcut(QKeySequence("Ctrl+N"), self, self.new_note)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
 
@@ -98,6 +99,15 @@ class MainWindow(QMainWindow):
         if 0 <= index < len(self.pages):
             self.nav.setCurrentRow(index)
 
+    def open_page_named(self, name: str) -> None:
+        """`--page local-relay` → the Local relay page; also keeps it over the first-run welcome."""
+        titles = [p.title.lower().replace(" ", "-") for p in self.pages]
+        if name in titles:
+            self.requested_page = titles.index(name)
+            self.show_page(self.requested_page)
+
+    requested_page: int | None = None
+
     def _switch(self, index: int) -> None:
         self.stack.setCurrentIndex(index)
         self.pages[index].shown()
@@ -115,7 +125,7 @@ class MainWindow(QMainWindow):
             page.attach(services, self.bridge)
         self.refresh_status()
         self._status_timer.start()
-        if self._needs_welcome(services):
+        if self._needs_welcome(services) and self.requested_page is None:
             self.show_page(self.pages.index(next(p for p in self.pages if p.title == "Accounts")))
 
     @staticmethod

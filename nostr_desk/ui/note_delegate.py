@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
-from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument, QTextOption
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from nostr_desk.ui.models.base import ROW_ROLE
@@ -44,6 +44,9 @@ class NoteDelegate(QStyledItemDelegate):
         doc = QTextDocument()
         doc.setDefaultFont(option.font)
         doc.setDocumentMargin(0)
+        option_ = doc.defaultTextOption()
+        option_.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # long URLs and ids
+        doc.setDefaultTextOption(option_)
         muted = option.palette.color(QPalette.ColorRole.PlaceholderText).name()
         doc.setHtml(note_html(row, muted))
         doc.setTextWidth(max(width, 50))

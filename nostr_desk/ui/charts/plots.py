@@ -44,6 +44,8 @@ class RelayPlot(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.hideButtons()
         self.setMinimumHeight(150)
+        # Nothing charted here goes below zero; without this, one sample of 0 auto-ranges to ±0.5.
+        self.getPlotItem().vb.setLimits(yMin=0)
         self.step = step
         self.fmt = fmt
         self.unit = unit

@@ -68,6 +68,8 @@ class AccountsPage(Page):
         actions.addStretch(1)
         layout.addLayout(actions)
         layout.addWidget(self._build_backup_box())
+        self.add_label = QLabel("<b>Add an account</b>")
+        layout.addWidget(self.add_label)
         self.tabs = self._build_add_tabs()
         layout.addWidget(self.tabs)
         self.message = QLabel("")
@@ -190,7 +192,7 @@ class AccountsPage(Page):
         self.intro.setVisible(first_run)
         self.table.setVisible(not first_run)
         self.backup_box.setVisible(not first_run)
-        for w in (self.use_button, self.remove_button):
+        for w in (self.use_button, self.remove_button, self.add_label):
             w.setVisible(not first_run)
         if self.selected() is None and active is not None:
             self.table.selectRow(self.model.find(active.pubkey))

@@ -84,7 +84,8 @@ class MonitorPage(Page):
         self.latency = RelayPlot("Latency", "ms")
         self.status = RelayPlot("Status (2 connected · 1 trying · 0 down)", "", step=True,
                                 fmt=lambda v: {2: "connected", 1: "trying", 0: "down"}.get(round(v), "?"))
-        self.status.setYRange(-0.1, 2.2)
+        self.status.setYRange(0, 2.2)
+        self.status.getPlotItem().vb.setMouseEnabled(False, False)
         self.events = RelayPlot("Events received", "per s")
         self.rate_limits = RelayPlot("Rate-limit signals", "per s")
         self.failures = RelayPlot("Signature failures", "per s")

@@ -77,6 +77,7 @@ class RelaysPage(Page):
         split.addWidget(self._build_detail())
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([420, 260])
         layout.addWidget(split, 1)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -145,6 +146,8 @@ class RelaysPage(Page):
             return
         self.model.set_rows(self.access.rows())
         self.table_stack.setCurrentIndex(1 if self.model.rowCount() else 0)
+        if self.model.rowCount() and not self.table.selectionModel().hasSelection():
+            self.table.selectRow(0)  # the detail panel is never a blank box
         self._show_selected()
 
     def selected_row(self) -> RelayRow | None:

@@ -52,6 +52,7 @@ class SettingsPage(Page):
 
         relay = QGroupBox("Local relay")
         form = QFormLayout(relay)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.enabled = QCheckBox("Start the local relay with nostr-desk")
         self.host = QLineEdit()
         self.host.setToolTip("127.0.0.1 keeps the relay private to this machine. "
@@ -59,6 +60,7 @@ class SettingsPage(Page):
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
         self.port.setToolTip("The port clients connect to (ws://host:port)")
+        self.host.setMaximumWidth(320)
         form.addRow(self.enabled)
         form.addRow("Bind address", self.host)
         form.addRow("Port", self.port)
@@ -66,11 +68,14 @@ class SettingsPage(Page):
 
         limits = QGroupBox("Limits")
         lform = QFormLayout(limits)
+        lform.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.limits: dict[str, QSpinBox] = {}
         for key, (label, tip) in LIMIT_LABELS.items():
             box = QSpinBox()
             box.setRange(1, 2_000_000_000)
             box.setToolTip(tip)
+            box.setGroupSeparatorShown(True)
+            box.setMinimumWidth(160)
             self.limits[key] = box
             lform.addRow(label, box)
         layout.addWidget(limits)
