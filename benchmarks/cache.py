@@ -79,6 +79,8 @@ def _bench_reads(queries: CacheQueries, user: str, root_id: str) -> None:
     assert tree.size() == THREAD_REPLIES + 1, tree.size()
     _report(f"thread of {THREAD_REPLIES} replies as a tree", _timed(lambda: queries.thread(root_id)), 50)
     _report("profile notes, first page", _timed(lambda: queries.profile_notes(user, limit=50)), 30)
+    sparse = queries.conn.execute("SELECT owner FROM cache_contacts GROUP BY owner HAVING count(*) = 5").fetchone()[0]
+    _report("home with 5 follows, first page", _timed(lambda: queries.home(sparse, limit=50)), 30)
     _report("notifications, first page", _timed(lambda: queries.notifications(user, limit=50)), None)
 
 
@@ -87,6 +89,8 @@ def _base_events(rng: random.Random, keys: list[SecretKey]) -> tuple[list[Event]
     events = [_sign(k, 0, '{"name":"author%d","display_name":"Author %d"}' % (i, i), [], START) for i, k in enumerate(keys)]
     follows = rng.sample(keys[1:], FOLLOWS)
     events.append(_sign(me, 3, "", [["p", k.public_key] for k in follows], START))
+    # A second user who follows only a few: the sparse plan (per-author index ranges, merged).
+    events.append(_sign(keys[1], 3, "", [["p", k.public_key] for k in rng.sample(keys[2:], 5)], START))
     root = _sign(follows[0], 1, "a thread everyone answers", [], START + SPAN // 2)
     events.append(root)
     replies: list[Event] = []

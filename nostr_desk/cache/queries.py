@@ -31,6 +31,8 @@ class RawEvents(Protocol):
 
 
 MAX_PAGE = 500
+# Below this many follows the home timeline merges per-author index ranges instead of walking time.
+SPARSE_FOLLOWS = 40
 
 # The columns every note view needs; `n` is cache_notes, `p` the author's profile.
 _NOTE_COLUMNS = """
@@ -57,6 +59,9 @@ class CacheQueries:
     # --- timelines -------------------------------------------------------------------------------
     def home(self, user: str, cursor: Cursor | None = None, limit: int = 50) -> Page[NoteView]:
         """Notes by the people `user` follows (and the user's own), newest first."""
+        authors = self.follows(user)
+        if len(authors) < SPARSE_FOLLOWS:
+            return self._home_sparse([user, *authors], cursor, limit)
         # `+n.pubkey` keeps the planner on the time index: walking notes newest-first and testing
         # membership stops after `limit` hits, where the author index would gather and sort them all.
         sql = (
@@ -65,6 +70,24 @@ class CacheQueries:
             f" AND {_AFTER} {_ORDER}"
         )
         return self._page(sql, {"user": user}, cursor, limit)
+
+    def _home_sparse(self, authors: list[str], cursor: Cursor | None, limit: int) -> Page[NoteView]:
+        """Few follows among many authors: the time index would walk past mostly strangers' notes, so
+        take each author's newest `limit + 1` from the author index and merge (bounded by authors × page)."""
+        authors = list(dict.fromkeys(authors))
+        parts = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT n.id, n.created_at FROM cache_notes n INDEXED BY cache_notes_author"
+            f" WHERE n.pubkey = :a{i} AND {_AFTER} {_ORDER})"
+            for i in range(len(authors))
+        )
+        # MATERIALIZED: merge and cut to one page first, so names and counts are looked up for the
+        # page only (SQLite would otherwise push the join into every author's branch).
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT * FROM ({parts}) ORDER BY created_at DESC, id ASC LIMIT :limit)"
+            f" SELECT {_NOTE_COLUMNS} FROM m JOIN cache_notes n ON n.id = m.id"
+            f" LEFT JOIN cache_profiles p ON p.pubkey = n.pubkey {_ORDER}"
+        )
+        return self._page(sql, {f"a{i}": a for i, a in enumerate(authors)}, cursor, limit)
 
     def profile_notes(self, pubkey: str, cursor: Cursor | None = None, limit: int = 50) -> Page[NoteView]:
         sql = (
@@ -193,29 +216,35 @@ class CacheQueries:
         return out
 
 
+def _branch(select: str, where: str, at: str, eid: str) -> str:
+    """One source of notifications, cut to a page after the cursor. Every event of the true page is in
+    its source's first `limit + 1` (fewer distinct events rank above it), so the merge is exact."""
+    return (
+        f"SELECT * FROM ({select} WHERE {where} AND {at} <= :c_at AND ({at} < :c_at OR {eid} > :c_id)"
+        f" ORDER BY {at} DESC, {eid} ASC LIMIT :limit)"
+    )
+
+
 # One event can arrive by two routes (a reaction both p-tags the user and targets the user's note);
 # GROUP BY keeps one row, MAX(target) the route that knows the target.
-_NOTIFICATIONS_SQL = """
-SELECT n.id, n.kind, n.author, n.created_at, MAX(n.target) FROM (
-    SELECT m.event_id AS id, m.kind AS kind, m.author AS author, m.created_at AS created_at, NULL AS target
-      FROM cache_mentions m WHERE m.pubkey = :me AND m.author != :me
-    UNION
-    SELECT r.id, 7, r.pubkey, r.created_at, r.target_id
-      FROM cache_notes mine JOIN cache_reactions r ON r.target_id = mine.id
-     WHERE mine.pubkey = :me AND r.pubkey != :me
-    UNION
-    SELECT s.id, 6, s.pubkey, s.created_at, s.target_id
-      FROM cache_notes mine JOIN cache_reposts s ON s.target_id = mine.id
-     WHERE mine.pubkey = :me AND s.pubkey != :me
-    UNION
-    SELECT c.id, 1, c.pubkey, c.created_at, c.parent_id
-      FROM cache_notes mine JOIN cache_notes c ON c.parent_id = mine.id
-     WHERE mine.pubkey = :me AND c.pubkey != :me
-) AS n
-WHERE n.created_at <= :c_at AND (n.created_at < :c_at OR n.id > :c_id)
-GROUP BY n.id
-ORDER BY n.created_at DESC, n.id ASC LIMIT :limit
-"""
+_NOTIFICATIONS_SQL = (
+    "SELECT u.id, u.kind, u.author, u.created_at, MAX(u.target) FROM ("
+    + " UNION ALL ".join([
+        _branch("SELECT m.event_id AS id, m.kind AS kind, m.author AS author, m.created_at AS created_at,"
+                " NULL AS target FROM cache_mentions m", "m.pubkey = :me AND m.author != :me",
+                "m.created_at", "m.event_id"),
+        _branch("SELECT r.id, 7, r.pubkey, r.created_at, r.target_id FROM cache_notes mine"
+                " JOIN cache_reactions r ON r.target_id = mine.id", "mine.pubkey = :me AND r.pubkey != :me",
+                "r.created_at", "r.id"),
+        _branch("SELECT s.id, 6, s.pubkey, s.created_at, s.target_id FROM cache_notes mine"
+                " JOIN cache_reposts s ON s.target_id = mine.id", "mine.pubkey = :me AND s.pubkey != :me",
+                "s.created_at", "s.id"),
+        _branch("SELECT c.id, 1, c.pubkey, c.created_at, c.parent_id FROM cache_notes mine"
+                " JOIN cache_notes c ON c.parent_id = mine.id", "mine.pubkey = :me AND c.pubkey != :me",
+                "c.created_at", "c.id"),
+    ])
+    + ") AS u GROUP BY u.id ORDER BY u.created_at DESC, u.id ASC LIMIT :limit"
+)
 
 
 def build_tree(root: str, views: list[NoteView]) -> ThreadNode:

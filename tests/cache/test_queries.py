@@ -31,7 +31,14 @@ def _timeline_events():
     return events
 
 
-def test_home_pages_return_every_note_once_in_order(store, projector, queries):
+@pytest.fixture(params=["sparse", "dense"])
+def plan(request, monkeypatch):
+    """Run home-timeline tests through both plans: per-author merge and the time-index walk."""
+    monkeypatch.setattr("nostr_desk.cache.queries.SPARSE_FOLLOWS", 1000 if request.param == "sparse" else 0)
+    return request.param
+
+
+def test_home_pages_return_every_note_once_in_order(store, projector, queries, plan):
     events = _timeline_events()
     store.save_many(events, now=NOW)
     projector.catch_up()
@@ -51,7 +58,7 @@ def test_home_pages_return_every_note_once_in_order(store, projector, queries):
         assert seen == expected
 
 
-def test_home_shows_author_names_and_bodies(store, projector, queries):
+def test_home_shows_author_names_and_bodies(store, projector, queries, plan):
     store.save_many(_timeline_events(), now=NOW)
     projector.catch_up()
     page = queries.home(ME.public_key, limit=50)
@@ -77,7 +84,7 @@ def test_profile_notes_page_by_cursor(store, projector, queries):
     assert seen == expected
 
 
-def test_a_note_arriving_while_paging_does_not_shift_pages(store, projector, queries):
+def test_a_note_arriving_while_paging_does_not_shift_pages(store, projector, queries, plan):
     events = _timeline_events()
     store.save_many(events, now=NOW)
     projector.catch_up()
@@ -228,3 +235,45 @@ def test_thread_links_never_crash_and_return_tagged_ids(tags):
     ids = {t[1] for t in tags if len(t) > 1 and t[0] == "e"}
     assert root is None or root in ids
     assert reply is None or reply in ids
+
+
+# --- hot queries stay index-backed --------------------------------------------------------------
+
+
+def _plans(queries, call) -> list[str]:
+    """EXPLAIN QUERY PLAN of every cache statement `call` runs (the trace gives them with values bound)."""
+    seen: list[str] = []
+    queries.conn.set_trace_callback(seen.append)
+    try:
+        call()
+    finally:
+        queries.conn.set_trace_callback(None)
+    plans = []
+    for sql in seen:
+        if "cache_" in sql and sql.lstrip().upper().startswith("SELECT"):
+            plans.append("\n".join(r[3] for r in queries.conn.execute("EXPLAIN QUERY PLAN " + sql)))
+    assert plans
+    return plans
+
+
+def _full_scans(plan: str) -> list[str]:
+    return [ln for ln in plan.splitlines() if ln.startswith("SCAN") and "INDEX" not in ln and "CONSTANT ROW" not in ln]
+
+
+@pytest.mark.parametrize("which", ["home", "profile", "thread", "notifications"])
+def test_hot_queries_use_indexes(store, projector, queries, plan, which):
+    store.save_many(_timeline_events() + list(_thread()), now=NOW)
+    projector.catch_up()
+    root = _thread()[0]
+    calls = {
+        "home": lambda: queries.home(ME.public_key, Cursor(1_005, "0" * 64)),
+        "profile": lambda: queries.profile_notes(FRIENDS[0].public_key, Cursor(1_005, "0" * 64)),
+        "thread": lambda: queries.thread(root.id),
+        "notifications": lambda: queries.notifications(ME.public_key),
+    }
+    for text in _plans(queries, calls[which]):
+        # m and u are the small merged page-sized results of the sparse home and notifications plans.
+        scans = [s for s in _full_scans(text) if not s.startswith(("SCAN m", "SCAN u", "SCAN (subquery"))]
+        assert not scans, text
+        if which in ("home", "profile") and plan == "dense":
+            assert "TEMP B-TREE FOR ORDER BY" not in text, text  # the index gives NIP-01 order: no sort
