@@ -27,7 +27,7 @@ from nostr_desk.protocol.filters import Filter, matches_search, search_terms
 from nostr_desk.protocol.keys import is_hex
 
 PROTECTED_KINDS = (4, 1059)  # readable only by their author or a p-tagged recipient (NIP-42 relays)
-PAGE_MIN = 16  # first page of a stream when many streams share a limit
+PAGE_MIN = 4  # smallest first page, when many streams (e.g. 1,000 authors) share one limit
 PAGE_MAX = 1000
 MAX_PAIRS = 64  # beyond this many (author, kind) pairs, stream per author and test the kind
 
