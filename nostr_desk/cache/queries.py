@@ -59,9 +59,9 @@ class CacheQueries:
     # --- timelines -------------------------------------------------------------------------------
     def home(self, user: str, cursor: Cursor | None = None, limit: int = 50) -> Page[NoteView]:
         """Notes by the people `user` follows (and the user's own), newest first."""
-        authors = self.follows(user)
-        if len(authors) < SPARSE_FOLLOWS:
-            return self._home_sparse([user, *authors], cursor, limit)
+        count = self.conn.execute("SELECT count(*) FROM cache_contacts WHERE owner = ?", (user,)).fetchone()[0]
+        if count < SPARSE_FOLLOWS:
+            return self._home_sparse([user, *self.follows(user)], cursor, limit)
         # `+n.pubkey` keeps the planner on the time index: walking notes newest-first and testing
         # membership stops after `limit` hits, where the author index would gather and sort them all.
         sql = (
