@@ -114,3 +114,31 @@ def test_acknowledged_events_survive_sigkill(tmp_path):
         missing = [i for i in acked if s.get(i) is None]
         assert missing == []
         assert all(Event.from_json(s.get(i)).id == i for i in acked[:10])
+
+
+def test_heavy_reads_do_not_block_the_writer(store_path):
+    # Readers have their own WAL snapshots and read in bounded pages: a full-scan query running in a
+    # loop on another thread must not hold up commits.
+    with EventStore.open(StoreConfig(path=store_path)) as s:
+        s.save_many([make(content=f"filler {i} " + "w" * 200, created_at=NOW - i) for i in range(3000)])
+        stop, started = threading.Event(), threading.Event()
+        scans = []
+
+        def scan() -> None:
+            while not stop.is_set():
+                started.set()
+                scans.append(len(s.query([Filter(search="zz")], now=NOW)))  # every row checked in Python
+
+        reader = threading.Thread(target=scan)
+        reader.start()
+        assert started.wait(10)
+        try:
+            worst = 0.0
+            for i in range(30):
+                t0 = time.monotonic()
+                assert s.submit(make(content=f"during {i}")).result(10).outcome is SaveOutcome.SAVED
+                worst = max(worst, time.monotonic() - t0)
+        finally:
+            stop.set()
+            reader.join(30)
+        assert scans and worst < 2.0
