@@ -4,8 +4,10 @@ progress bar on stderr."""
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from nostr_desk.app.paths import default_paths
@@ -15,6 +17,32 @@ def add_db_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="the event store file (default: events.sqlite3 in the data folder)")
     p.add_argument("--data-dir", help="the data folder (default: the per-user folder of this OS)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def reports_failures(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Wraps a command's `run` so a file that is not an event store, or a file that cannot be opened,
+    ends in one line on stderr and exit code 1 instead of a traceback."""
+
+    @functools.wraps(run)
+    def guarded(args: argparse.Namespace) -> int:
+        from nostr_desk.store import StoreError  # imported when the command runs, not for --help
+
+        try:
+            return run(args)
+        except BrokenPipeError:  # `nostr-desk export | head`: the CLI's own handler exits quietly
+            raise
+        except StoreError as exc:
+            return _fail(args, str(exc))
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            return _fail(args, f"{where}{exc.strerror or exc}")
+
+    return guarded
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    print(f"nostr-desk {args.command}: {message}", file=sys.stderr)
+    return 1
 
 
 def db_path(args: argparse.Namespace) -> Path:

@@ -7,13 +7,13 @@ import argparse
 from nostr_desk.store import EventStore, StoreConfig
 from nostr_desk.store.sqlite import db_bytes
 
-from ._store_args import add_db_options, existing_db
+from ._store_args import add_db_options, existing_db, reports_failures
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compact", help="reclaim free space in the event store (VACUUM) and optimize it")
     add_db_options(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=reports_failures(run))
 
 
 def run(args: argparse.Namespace) -> int:

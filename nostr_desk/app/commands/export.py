@@ -8,14 +8,14 @@ import sys
 from nostr_desk.store import EventStore, StoreConfig
 from nostr_desk.store.transfer import export_store
 
-from ._store_args import ProgressBar, add_db_options, existing_db
+from ._store_args import ProgressBar, add_db_options, existing_db, reports_failures
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="write the event store to a JSONL file (one event per line)")
     p.add_argument("-o", "--output", default="-", help="the JSONL file to write, or - for standard output (default)")
     add_db_options(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=reports_failures(run))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import sys
 from nostr_desk.store import EventStore, StoreConfig
 from nostr_desk.store.transfer import import_jsonl
 
-from ._store_args import ProgressBar, add_db_options, db_path
+from ._store_args import ProgressBar, add_db_options, db_path, reports_failures
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="a JSONL file of events, or - for standard input")
     p.add_argument("--source", help="record this relay URL as where the events came from")
     add_db_options(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=reports_failures(run))
 
 
 def run(args: argparse.Namespace) -> int:

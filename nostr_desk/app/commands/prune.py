@@ -9,7 +9,7 @@ import sys
 from nostr_desk.protocol.keys import is_hex
 from nostr_desk.store import EventStore, StoreConfig
 
-from ._store_args import add_db_options, existing_db, parse_size
+from ._store_args import add_db_options, existing_db, parse_size, reports_failures
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a hex public key whose events (and events addressed to it) are never evicted; repeatable")
     p.add_argument("--compact", action="store_true", help="VACUUM afterwards to shrink the file")
     add_db_options(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=reports_failures(run))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,14 +17,24 @@ from nostr_desk.app.config import build_config
 from nostr_desk.app.services import relay_config
 from nostr_desk.store import EventStore, StoreConfig
 
+from ._store_args import reports_failures
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("relay", help="run the local relay headless (no window) until Ctrl-C / SIGTERM")
     p.add_argument("--host", help="address to bind (default 127.0.0.1; anything else is reachable from elsewhere)")
-    p.add_argument("--port", type=int, help="port to listen on (default 4869; 0 picks a free one)")
+    p.add_argument("--port", type=port, help="port to listen on (default 4869; 0 picks a free one)")
     p.add_argument("--db", help="the event store file (default: events.sqlite3 in the data folder)")
     p.add_argument("--data-dir", help="the data folder (default: the per-user folder of this OS)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=reports_failures(run))  # a --db that is not an event store: one line, exit 1
+
+
+def port(text: str) -> int:
+    """argparse type: a TCP port (a ValueError reads "invalid port value: 'x'", after this name)."""
+    number = int(text)
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{number} is not a port (0-65535)")
+    return number
 
 
 def run(args: argparse.Namespace) -> int:
