@@ -239,7 +239,7 @@ def test_cli_decode_nsec_shows_only_the_pubkey(capsys):
 
 def test_cli_decode_error_is_clear(capsys):
     assert cli.main(["decode", "npub180cvv07tjdrrgpa0j7j7tmnyl2yr6yr7l8j4s3evf6u64th6gkwsyjh6w4"]) == 2
-    assert capsys.readouterr().out.startswith("error: bech32 checksum")
+    assert capsys.readouterr().err.startswith("error: bech32 checksum")
 
 
 # --- fuzzing -----------------------------------------------------------------------------------------

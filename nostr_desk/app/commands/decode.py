@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from nostr_desk.protocol.errors import ProtocolError
 
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         decoded = nip19.decode(args.value.removeprefix("nostr:"))
     except ProtocolError as exc:
-        print(f"error: {exc.text}")
+        print(f"error: {exc.text}", file=sys.stderr)
         return 2
     print(json.dumps(nip19.describe(decoded), indent=2))
     return 0
