@@ -8,6 +8,7 @@ every challenge; "ask" awaits the injected `ask(url)` callback once per connecti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Awaitable, Callable
 
@@ -33,13 +34,26 @@ class AuthGate:
         self._lock = asyncio.Lock()
         self._answered: str | None = None     # the challenge we authenticated for
         self._asked: bool | None = None       # the user's answer, once per connection
+        self._challenged = asyncio.Event()
 
     def reset(self) -> None:
         """A new connection: a new challenge will come."""
         self.challenge = None
+        self._challenged.clear()
         self._answered = None
         self._asked = None
         self.state = "none"
+
+    def set_challenge(self, challenge: str) -> None:
+        self.challenge = challenge
+        self.state = "challenged" if self.state in ("none", "failed") else self.state
+        self._challenged.set()
+
+    async def _wait_challenge(self) -> None:
+        # Some relays send AUTH only together with (or just after) their auth-required: answer.
+        if self.challenge is None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._challenged.wait(), self.timeout)
 
     def reset_answer(self) -> None:
         """Forget the user's "ask" answer (the policy changed): ask again next time."""
@@ -52,6 +66,8 @@ class AuthGate:
 
     async def authenticate(self, send_auth: SendAuth) -> bool:
         """Answer the current challenge once; True when the relay accepted our AUTH."""
+        if self.may_try():
+            await self._wait_challenge()
         async with self._lock:
             if self.challenge is not None and self._answered == self.challenge and self.state == "authenticated":
                 return True

@@ -66,8 +66,8 @@ class FrameHandler:
                 with self._rejections():
                     self.health.notice(message, self.config.rate_limit_pause)
             case RelayAuth(challenge):
-                self.auth.challenge = challenge
-                self.health.auth = "challenged"
+                self.auth.set_challenge(challenge)
+                self.health.auth = self.auth.state
                 if self.auth.policy == "always":
                     asyncio.get_running_loop().create_task(self._authenticate())
 

@@ -34,6 +34,7 @@ class Faults:
     require_auth: bool = False
     closed_prefix: str | None = None      # answer REQs with CLOSED <prefix>
     notice_on_connect: str | None = None
+    late_challenge: bool = False          # send AUTH only after the first auth-required: answer
 
 
 @dataclass
@@ -80,7 +81,7 @@ class FaultRelay:
         self._clients.add(ws)
         state = {"sent": 0, "authed": False, "challenge": f"chal-{self.connections}"}
         try:
-            if self.faults.require_auth:
+            if self.faults.require_auth and not self.faults.late_challenge:
                 await self._send(ws, state, ["AUTH", state["challenge"]])
             if self.faults.notice_on_connect:
                 await self._send(ws, state, ["NOTICE", self.faults.notice_on_connect])
@@ -145,6 +146,8 @@ class FaultRelay:
             return
         if f.require_auth and not state["authed"]:
             await self._send(ws, state, ["OK", ev.id, False, "auth-required: log in first"])
+            if f.late_challenge:
+                await self._send(ws, state, ["AUTH", state["challenge"]])
             return
         if f.ok_prefix and (f.ok_prefix_times is None or f.ok_prefix_times > 0):
             if f.ok_prefix_times is not None:

@@ -253,3 +253,18 @@ def test_auth_policy_changed_at_run_time(db):
 
     arun(go())
     store.close()
+
+
+def test_challenge_sent_only_after_auth_required(db):
+    store = open_store(db)
+
+    async def go():
+        a = await FaultRelay(faults=Faults(require_auth=True, late_challenge=True)).start()
+        pool = RelayPool(fast_config(), store, signer=signer)
+        report = await pool.publish(make_event(42), [a.url])
+        assert report.delivered and a.auths == 1
+        await pool.close()
+        await a.stop()
+
+    arun(go())
+    store.close()
