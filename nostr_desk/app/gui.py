@@ -60,6 +60,7 @@ async def amain(app: Any, config: AppConfig, *, t0: float | None = None,
     if t0 is not None:
         log.info("window shown %.0f ms after launch", (time.monotonic() - t0) * 1000)
     services = Services(config)
+    services.auth_asker = window.ask_auth
     starting = asyncio.create_task(start_services(services, bridge), name="start services")
     if quit_after is not None:
         loop.call_later(quit_after, window.close)

@@ -38,6 +38,7 @@ class Services:
     relay_list: Any = None       # app.relay_list.RelayList, once the pool runs
     pool_config: Any = None      # a PoolConfig to use instead of the defaults (tests, benchmarks)
     feed: Any = None             # app.feed.LiveFeed: what the pool reads for the active account
+    auth_asker: Any = None       # async (url) -> bool: the window's "may this relay see who you are?"
     problems: dict[str, str] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
@@ -96,6 +97,10 @@ class Services:
         self.pool.signer = signer
         for conn in self.pool.connections.values():
             conn.auth.signer = signer
+
+    async def ask_auth(self, url: str) -> bool:
+        """NIP-42 policy "ask": the window asks the user; without a window the answer is no."""
+        return bool(self.auth_asker is not None and await self.auth_asker(url))
 
     async def sign_auth(self, template: Any) -> Any:
         """NIP-42 answers for the pool, signed by the active account (the pool never sees a secret)."""
@@ -191,7 +196,7 @@ async def _start_pool(s: Services) -> None:
 
     # A ping every 15 s gives the Monitor's latency chart a useful line within its 5-minute window.
     config = s.pool_config or PoolConfig(ping_interval=15.0)
-    pool = RelayPool(config, s.store, signer=s.sign_auth if s.can_sign() else None)
+    pool = RelayPool(config, s.store, signer=s.sign_auth if s.can_sign() else None, ask_auth=s.ask_auth)
     s.pool = pool
     s._stack.push_async_callback(_close_pool, s)
     s.relay_list = RelayList(pool, s.config.relays, s.save_relays)

@@ -7,12 +7,13 @@ and on every status notice (cheap: counts only).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QStackedWidget, QWidget)
+                               QMessageBox, QStackedWidget, QWidget)
 
 from nostr_desk.ui.bridge import Bridge
 from nostr_desk.ui.pages.base import Page
@@ -149,6 +150,25 @@ class MainWindow(QMainWindow):
         self.local_state.setText(s.local_text)
         self.local_state.setStyleSheet("color: #c0392b;" if s.local_problem else "")
         self.pending_state.setText(s.pending_text)
+
+    async def ask_auth(self, url: str, timeout: float = 120.0) -> bool:
+        """NIP-42 with policy "ask": a non-modal question (a modal one would nest the event loop)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Sign in to a relay?",
+                          f"{url} asks you to authenticate (NIP-42).\n\nIf you allow it, nostr-desk signs a "
+                          "short proof with your key, and the relay learns which account you are. Some "
+                          "relays need it to accept your notes or to show you direct messages.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setInformativeText("Set the relay's AUTH policy on the Relays page to stop being asked.")
+        future = asyncio.get_running_loop().create_future()
+        box.finished.connect(lambda result: future.done() or future.set_result(
+            result == QMessageBox.StandardButton.Yes.value))
+        box.open()
+        self.auth_box = box
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            box.close()
+            return False
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt naming)
         self._status_timer.stop()

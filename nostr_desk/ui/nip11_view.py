@@ -45,9 +45,18 @@ def describe_nip11(doc: Any) -> str:
     if isinstance(nips, (list, tuple)) and nips:
         lines.append("Supported NIPs: " + ", ".join(str(n) for n in nips))
     limits = data.get("limitation")
-    if isinstance(limits, dict) and limits:
-        lines.append("Limitations: " + ", ".join(f"{k} {v}" for k, v in sorted(limits.items())))
+    if isinstance(limits, dict):
+        shown = [f"{k.replace('_', ' ')}: {_value(v)}" for k, v in sorted(limits.items())
+                 if v not in (None, {}, []) and k != "extra"]
+        if shown:
+            lines.append("Limitations:\n  " + "\n  ".join(shown))
     return "\n".join(lines) or "NIP-11: the document is empty"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def _short(value: Any, n: int = 300) -> str:

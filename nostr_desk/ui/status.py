@@ -57,7 +57,7 @@ def summarize(services: Any) -> StatusSummary:
         relays = f"Relays: {connected} of {len(states)} connected"
     problem = services.problems.get("relay")
     if problem:
-        local, bad = problem.split(":")[0] + ": " + problem.split(":", 1)[1].split(".")[0].strip(), True
+        local, bad = problem.split(". ")[0], True  # the first sentence; the page has the rest
     elif services.relay is None:
         local, bad = "Local relay: off", False
     elif relay_running(services.relay):

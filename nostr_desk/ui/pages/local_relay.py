@@ -44,7 +44,7 @@ class LocalRelayPage(Page):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.book = SeriesBook(capacity=86_400)
-        self._last_accepted: int | None = None
+        self._last_stored: int | None = None
         self.cancel_flag = threading.Event()
         self.job: asyncio.Task | None = None
         layout = page_layout(self, "Local relay", "A Nostr relay on this machine that serves everything "
@@ -89,7 +89,7 @@ class LocalRelayPage(Page):
             self.fields[key] = value
             form.addRow(label, value)
         middle.addWidget(stats, 2)
-        self.chart = RelayPlot("Ingest rate", "events/s")
+        self.chart = RelayPlot("Events stored per second (last 5 minutes)", "events/s")
         middle.addWidget(self.chart, 3)
         layout.addLayout(middle, 1)
 
@@ -174,6 +174,12 @@ class LocalRelayPage(Page):
             stats = self.store.stats()
             self.fields["events"].setText(f"{stats.events:,}")
             self.fields["db"].setText(human_bytes(stats.db_bytes))
+            # Ingest = growth of the store, whoever wrote: the pool's fetches and local clients alike.
+            if self._last_stored is not None:
+                self.book.add(LOCAL, "ingest", now, max(stats.events - self._last_stored, 0))
+            self._last_stored = stats.events
+            if self.isVisible():
+                self.chart.redraw(self.book, "ingest", {LOCAL: "#8e44ef"}, now - 300, now, gap=5.0)
         metrics = self.relay.metrics() if self.relay is not None else None
         if metrics is None:
             return
@@ -182,12 +188,6 @@ class LocalRelayPage(Page):
         self.fields["accepted"].setText(by_reason(dict(metrics.accepted)))
         self.fields["rejected"].setText(by_reason(dict(metrics.rejected)))
         self.fields["queries"].setText(f"{metrics.queries:,}, p95 {metrics.query_p95_ms:.1f} ms")
-        accepted = sum(dict(metrics.accepted).values())
-        if self._last_accepted is not None:
-            self.book.add(LOCAL, "ingest", now, max(accepted - self._last_accepted, 0))
-        self._last_accepted = accepted
-        if self.isVisible():
-            self.chart.redraw(self.book, "ingest", {LOCAL: "#8e44ef"}, now - 300, now, gap=5.0)
 
     def copy_url(self) -> None:
         if self.relay is not None:
