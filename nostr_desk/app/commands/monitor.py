@@ -58,7 +58,7 @@ def _report_bad(url: str, error: str, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"t": round(time.time(), 3), "url": url, "status": "invalid-url", "error": error}), flush=True)
     else:
-        print(f"{url}: {error}", file=sys.stderr)
+        print(f"nostr-desk monitor: {url}: {error}", file=sys.stderr)
 
 
 def monitor_config(interval: float) -> PoolConfig:
