@@ -1,0 +1,52 @@
+"""Wrong input to every command ends in a clear message and a non-zero exit, never a traceback:
+missing and garbage files, a file that is not an event store, bad URLs and ports, bad keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import assert_clean_failure, nostr_desk
+
+# (argv with {tmp} for the test's folder, expected exit code, words the message must hold)
+CASES = [
+    (["import", "{tmp}/missing.jsonl", "--db", "{tmp}/ok.sqlite3"], 1, "No such file"),
+    (["import", "{tmp}", "--db", "{tmp}/ok.sqlite3"], 1, "Is a directory"),
+    (["import", "{tmp}/garbage.bin", "--db", "{tmp}/ok.sqlite3"], 1, "invalid"),
+    (["import", "{tmp}/garbage.bin", "--db", "{tmp}/garbage.bin"], 1, "not a database"),
+    (["export", "--db", "{tmp}/garbage.bin"], 1, "not a database"),
+    (["export", "--db", "{tmp}/missing.sqlite3"], 2, "no event store"),
+    (["compact", "--db", "{tmp}/garbage.bin"], 1, "not a database"),
+    (["prune", "--max-events", "1", "--db", "{tmp}/garbage.bin"], 1, "not a database"),
+    (["relay", "--port", "0", "--db", "{tmp}/garbage.bin"], 1, "not a database"),
+    (["relay", "--port", "70000", "--db", "{tmp}/ok.sqlite3"], 2, "not a port"),
+    (["verify", "{tmp}/missing.jsonl"], 2, "No such file"),
+    (["verify", "{tmp}/garbage.bin"], 1, "invalid"),
+    (["decode", "npub1notbech32"], 2, "bech32"),
+    (["monitor", "http://127.0.0.1:1", "--duration", "1"], 2, "ws://"),
+    (["monitor", "relay.example.com", "--duration", "1"], 2, "ws://"),
+    (["post", "hi", "--relay", "https://example.com", "--data-dir", "{tmp}/data"], 2, "ws://"),
+    (["keys", "import", "--stdin", "--data-dir", "{tmp}/data", "--npub", "npub1garbage"], 1, "npub"),
+    (["keys", "use", "nobody", "--data-dir", "{tmp}/data"], 1, "label"),
+]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "garbage.bin").write_bytes(bytes(range(256)) * 40)  # neither JSON lines nor SQLite
+    return tmp_path
+
+
+@pytest.mark.parametrize(("argv", "code", "words"), CASES, ids=[" ".join(c[0][:2]) + f"-{i}" for i, c in
+                                                                 enumerate(CASES)])
+def test_bad_input_is_one_clear_refusal(folder: Path, argv: list[str], code: int, words: str):
+    result = nostr_desk(*[a.replace("{tmp}", str(folder)) for a in argv], timeout=20)
+    assert_clean_failure(result, code)
+    assert words.lower() in (result.stdout + result.stderr).lower()
+
+
+def test_garbage_is_not_written_into_a_new_store(folder: Path):
+    nostr_desk("import", str(folder / "garbage.bin"), "--db", str(folder / "new.sqlite3"))
+    exported = nostr_desk("export", "--db", str(folder / "new.sqlite3"))
+    assert exported.returncode == 0 and exported.stdout == ""

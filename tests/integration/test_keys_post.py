@@ -1,0 +1,67 @@
+"""A new user's first note: `nostr-desk keys generate`, then `nostr-desk post` to a running
+`nostr-desk relay`, and a websockets client sees the note there, signed by the new key. The key lives
+in the session's real Secret Service (run with `./dev test tests/integration`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+from nostr_desk.protocol import nip19
+from nostr_desk.protocol.event import parse_verified
+
+from .conftest import RelayProcess, assert_clean_failure, fetch, nostr_desk
+
+SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
+
+
+@pytest.fixture
+def keyring_options(tmp_path: Path) -> Iterator[list[str]]:
+    """--data-dir and a private keyring service name, so the test never touches a real account."""
+    backend = keyring.get_keyring()
+    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    if name != SECRET_SERVICE:
+        pytest.fail(f"keyring.get_keyring() is {name}, not SecretService: run ./dev test tests/integration")
+    options = ["--data-dir", str(tmp_path / "data"), "--keyring-service", f"nostr-desk-qa-{uuid.uuid4().hex[:12]}"]
+    yield options
+    listed = nostr_desk("keys", "list", "--json", *options[:2])
+    for pubkey in re.findall(r'"pubkey": "([0-9a-f]{64})"', listed.stdout):
+        nostr_desk("keys", "remove", pubkey, "--yes", *options)
+
+
+def test_generate_a_key_and_post_a_note_that_reaches_the_relay(relay: RelayProcess, keyring_options):
+    generated = nostr_desk("keys", "generate", "--label", "qa", *keyring_options)
+    assert generated.returncode == 0, generated.stderr
+    pubkey = re.search(r"^pubkey ([0-9a-f]{64})$", generated.stdout, re.M).group(1)
+    assert nip19.encode_npub(pubkey) in generated.stdout
+
+    posted = nostr_desk("post", "hello from a fresh install", "--relay", relay.url, "--wait", "5", *keyring_options)
+    assert posted.returncode == 0, posted.stdout + posted.stderr
+    assert "accepted by 1 of 1 relays" in posted.stdout
+    note_id = re.search(r"stored locally: note1\w+ \(([0-9a-f]{64})\)", posted.stdout).group(1)
+
+    [event] = fetch(relay.url, [{"authors": [pubkey]}])
+    assert event["id"] == note_id and event["kind"] == 1
+    assert event["content"] == "hello from a fresh install"
+    parse_verified(json.dumps(event))  # a valid signature by the new key
+
+    code, out, err = relay.interrupt()
+    assert code == 0 and "relay stopped" in out, err
+
+
+def test_without_a_keyring_keys_and_post_say_so_in_plain_words(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    env.pop("PYTHON_KEYRING_BACKEND", None)  # let keyring look for itself: it finds no Secret Service
+    data = ["--data-dir", str(tmp_path / "data")]
+    generated = nostr_desk("keys", "generate", *data, env=env)
+    assert "No secure keyring is available" in generated.stderr
+    assert_clean_failure(generated, 3)
+    posted = nostr_desk("post", "hello", "--relay", "ws://127.0.0.1:9", *data, env=env)
+    assert_clean_failure(posted)

@@ -1,0 +1,42 @@
+"""`nostr-desk relay` and `nostr-desk monitor` as a user runs them, against each other on 127.0.0.1:
+the monitor measures the running relay, Ctrl-C stops the relay cleanly, a busy port is one clear line."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from .conftest import RelayProcess, assert_clean_failure, nostr_desk
+
+
+def test_monitor_measures_the_running_relay_then_ctrl_c_stops_it_cleanly(relay: RelayProcess):
+    result = nostr_desk("monitor", relay.url, "--duration", "2", "--interval", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    samples = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(samples) >= 2
+    assert {s["url"] for s in samples} == {relay.url}
+    last = samples[-1]
+    assert last["status"] == "connected" and last["verify_failures"] == 0
+    assert isinstance(last["connect_ms"], float) and isinstance(last["ping_ms"], float)
+    assert last["eose_ms"] is not None  # its REQ was answered
+
+    code, out, err = relay.interrupt()
+    assert code == 0, err
+    assert "relay stopped" in out and "Traceback" not in err
+
+
+def test_monitor_reports_a_closed_port_in_its_table(tmp_path):
+    with socket.socket() as s:  # a port that was free a moment ago and is now closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = nostr_desk("monitor", f"ws://127.0.0.1:{port}", "--duration", "1", "--interval", "1")
+    assert "Traceback" not in result.stderr
+    assert f"ws://127.0.0.1:{port}" in result.stdout
+    assert "connect failed" in result.stdout  # the reason is shown, not just a status
+
+
+def test_a_second_relay_on_a_busy_port_is_refused_in_one_line(relay: RelayProcess, tmp_path):
+    result = nostr_desk("relay", "--port", str(relay.port), "--db", str(tmp_path / "other.sqlite3"), timeout=20)
+    line = assert_clean_failure(result, 1)
+    assert "address already in use" in line
+    assert relay.proc.poll() is None  # the first one keeps serving
