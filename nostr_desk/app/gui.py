@@ -54,6 +54,7 @@ async def amain(app: Any, config: AppConfig, *, t0: float | None = None,
     reporter.install(loop)
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
+    _close_on_signals(window)
     window.show()
     if page:
         window.open_page_named(page)
@@ -83,6 +84,20 @@ async def start_services(services: Services, bridge: Any) -> None:
     bridge.ready.emit(services)
     log.info("services ready %.0f ms after start; problems: %s",
              (time.monotonic() - services.started_at) * 1000, services.problems or "none")
+
+
+def _close_on_signals(window: Any) -> None:
+    """Ctrl-C in the terminal and SIGTERM (logout, `kill`) close the window, so shutdown stays
+    ordered. Python runs the handler between bytecodes; the bridge's 1 s timer keeps that happening."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(_signum: int, _frame: Any) -> None:
+        QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
 
 
 def on_changed(services: Services, what: str) -> None:

@@ -97,3 +97,20 @@ def test_ordered_shutdown_keeps_acknowledged_events(config, run):
         assert again.store.get(event.id) is not None
     finally:
         run(again.aclose())
+
+
+def test_sigterm_shuts_down_in_order(tmp_path):
+    import os
+    import signal
+    import time
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, "-m", "nostr_desk", "--data-dir", str(tmp_path), "--relay-port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    log = tmp_path / "logs" / "nostr-desk.log"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (log.exists() and "services ready" in log.read_text()):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err
+    assert log.read_text().rstrip().endswith("services stopped")
