@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return _default(args)
+    if getattr(args, "data_dir", "") is None:
+        # `nostr-desk --data-dir X keys list` means the same as `nostr-desk keys list --data-dir X`.
+        args.data_dir = args.app_data_dir
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
