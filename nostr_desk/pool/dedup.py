@@ -68,6 +68,7 @@ class Verdict:
     raw: bytes
     event: Event | None = None
     error: str = ""
+    also: list[str] | None = None    # relays whose spare copies of this id arrived meanwhile (provenance)
 
 
 class SeenIds:
@@ -140,16 +141,21 @@ class Deduplicator:
         self.shared = shared
         self.offload_at = offload_at
         self.duplicates = 0
-        self.last_id: str | None = None     # the id `offer` peeked last (for provenance of duplicates)
+        # The id `offer` peeked last and whether it had been verified already (then the copy is a
+        # duplicate of a known-good event and its relay may be recorded as a source at once).
+        self.last_id: str | None = None
+        self.last_seen = False
         self._pending: list[Verdict] = []
         self._spares: dict[str, list[Verdict]] = {}
 
     def offer(self, url: str, sub_id: str, raw_event: bytes) -> bool:
         """True when this copy was queued for verifying; False when its id is seen or already queued."""
         self.last_id = event_id = peek_event_id(raw_event)
+        self.last_seen = False
         if event_id is not None:
             if event_id in self.seen:
                 self.duplicates += 1
+                self.last_seen = True
                 return False
             spares = self._spares.get(event_id)
             if spares is not None:
@@ -200,6 +206,8 @@ class Deduplicator:
             if v.event is None:
                 continue
             self.duplicates += len(waiting)
+            if waiting:
+                v.also = [w.url for w in waiting]
             if v.event_id in self.seen:     # a peek-less copy of an id verified earlier
                 self.duplicates += 1
                 continue

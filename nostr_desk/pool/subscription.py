@@ -69,7 +69,11 @@ class Subscription:
             self._schedule_flush()
         else:
             self.connections[url].health.duplicates += 1
-            self.ingest.duplicate_seen(self.dedup.last_id, url)
+            if self.dedup.last_seen:
+                # A copy of a verified id. A copy waiting behind one still being verified is a
+                # spare: its relay is recorded only if that id verifies (Verdict.also), so a
+                # batch of bad copies never leaves provenance behind.
+                self.ingest.duplicate_seen(self.dedup.last_id, url)
 
     def _schedule_flush(self) -> None:
         if self._flush_task is None or self._flush_task.done():
@@ -88,6 +92,8 @@ class Subscription:
             for v in good:
                 self.received += 1
                 self.ingest.store(v.event, v.url)
+                for other in v.also or ():
+                    self.ingest.duplicate_seen(v.event_id, other)
                 self._put(v.event)
                 if self.emit_events:
                     self.notices.emit(EventReceived(v.url, self.id, v.event))

@@ -91,9 +91,20 @@ def finish(conn: sqlite3.Connection, event_id: str, state: str, now: int) -> Non
 
 
 def add_sources(conn: sqlite3.Connection, rows: list[tuple[str, str, int]]) -> None:
-    """Provenance (event_id, relay, first_seen) for copies recognised as duplicates before parsing."""
+    """Provenance (event_id, relay, first_seen) for copies recognised as duplicates before parsing.
+
+    Only for events the store holds: an id the pool saw but the store declined (ephemeral, expired,
+    deleted, stale) or never got (every copy failed verification) must not gain rows pointing at
+    nothing. The writer thread runs jobs in order, so the event's own save, submitted earlier, is
+    already committed when this runs."""
+    params = [(eid, relay, first_seen, bytes.fromhex(eid)) for eid, relay, first_seen in rows if _is_id(eid)]
     with _txn(conn):
-        conn.executemany("INSERT OR IGNORE INTO event_relays (event_id, relay, first_seen) VALUES (?, ?, ?)", rows)
+        conn.executemany("INSERT OR IGNORE INTO event_relays (event_id, relay, first_seen) "
+                         "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM events WHERE id = ?)", params)
+
+
+def _is_id(event_id: str) -> bool:
+    return len(event_id) == 64 and all(c in "0123456789abcdef" for c in event_id)
 
 
 # --- reads ---------------------------------------------------------------------------------------------

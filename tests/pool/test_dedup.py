@@ -116,3 +116,16 @@ def test_copies_arriving_during_a_threaded_verify_are_not_verified_twice():
         good, bad = await verifying
         assert len(good) == 40 and bad == [] and d.duplicates == 40 and d.pending == 0
     asyncio.run(go())
+
+
+def test_spares_are_named_as_sources_only_once_their_id_verifies():
+    d = Deduplicator()
+    good_ev, bad_ev = make_event(8), make_event(9)
+    d.offer("ws://a", "s", good_ev.to_bytes())
+    assert not d.offer("ws://b", "s", good_ev.to_bytes()) and not d.last_seen   # a spare, not yet known good
+    d.offer("ws://a", "s", bad_sig(bad_ev).to_bytes())
+    d.offer("ws://b", "s", bad_sig(bad_ev).to_bytes())
+    good, bad = d.verify_now()
+    assert [(v.url, v.also) for v in good] == [("ws://a", ["ws://b"])]
+    assert len(bad) == 2
+    assert not d.offer("ws://c", "s", good_ev.to_bytes()) and d.last_seen
