@@ -33,6 +33,10 @@ class PoolConfig:
     rate_limit_pause: float = 10.0     # how long a relay is left alone after a rate-limit signal
     stable_after: float = 5.0          # a connection that dies younger than this counts as a failure
     closed_retries: int = 3            # re-sends of a REQ the relay CLOSED with rate-limited:
+    # A resubscribe asks for events since (last known complete - this). created_at is the author's
+    # clock and notes reach relays late (rebroadcasts, slow clients), so a few seconds would miss
+    # them; re-fetching 15 minutes costs only id look-ups (de-duplicated before verifying).
+    resubscribe_margin: float = 900.0
 
     # --- circuit breaker ---------------------------------------------------------------------------
     breaker_failure_threshold: int = 5     # consecutive failures that open the breaker

@@ -3,7 +3,8 @@
 Connects with a timeout; reconnects with capped exponential backoff + jitter (longer after HTTP
 errors on the upgrade and after repeated rejections); a circuit breaker short-circuits a relay that
 keeps failing; pings for round-trip time; resubscribes after a reconnect with `since` set to when the
-subscription was last known complete, so nothing is fetched twice. NIP-42: a challenge is answered
+subscription was last known complete (its EOSE, or the drop of a connection that was streaming it
+live) minus a safety margin for late notes and skewed clocks. NIP-42: a challenge is answered
 through an injected async signer when the per-relay policy allows (always / ask / never); whatever
 failed with `auth-required:` is retried after authenticating.
 
@@ -37,7 +38,6 @@ from .receiving import FrameHandler
 
 EventSink = Callable[[str, str, bytes], None]          # (url, sub_id, raw event)
 SubSink = Callable[[str, str, str], None]              # (url, sub_id, message) for EOSE / CLOSED
-RESUBSCRIBE_GRACE = 2       # seconds subtracted from `since` on resubscribe: clocks are not exact
 
 
 class NotConnected(ConnectionError):
@@ -202,6 +202,7 @@ class RelayConnection(FrameHandler):
             self._connected.clear()
             self._ws = None
             self.health.disconnects += 1
+            self._mark_complete()
             self._fail_waiters(NotConnected(f"{self.url}: {detail}"))
         if self._closing:
             return
@@ -218,6 +219,13 @@ class RelayConnection(FrameHandler):
         self._set_status("disconnected", detail)
         if delay:
             await self._sleep(delay)
+
+    def _mark_complete(self) -> None:
+        """Subscriptions past EOSE were streamed live until now: complete up to this moment."""
+        now = int(self.wall())
+        for sub in self.subs.values():
+            if sub.eose and sub.closed is None:
+                sub.complete_at = now
 
     def _fail_waiters(self, exc: Exception) -> None:
         for fut in self._ok_waiters.values():
@@ -298,7 +306,7 @@ class RelayConnection(FrameHandler):
     def _since_filters(self, sub: SubState) -> tuple[Filter, ...]:
         if sub.complete_at is None:
             return sub.filters
-        since = max(0, sub.complete_at - RESUBSCRIBE_GRACE)
+        since = max(0, int(sub.complete_at - self.config.resubscribe_margin))
         return tuple(_with_since(f, since) for f in sub.filters)
 
     async def publish(self, event: Event) -> tuple[bool, str]:

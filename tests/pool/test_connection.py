@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from nostr_desk.pool.auth import AuthGate
 from nostr_desk.pool.connection import RelayConnection, SubState
@@ -94,6 +95,50 @@ def test_drop_then_resubscribe_with_since():
         assert relay.connections == 2 and conn.health.disconnects == 1
         assert len(got) == 3       # the old events (created 2023) are before `since`: not re-sent
         assert sub.complete_at >= first_complete
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_resubscribe_catches_events_stamped_minutes_before_the_drop():
+    # An author's clock runs two minutes behind (or a note reaches the relay late): its created_at
+    # is before the moment our subscription was complete. The resubscribe's `since` must reach back
+    # far enough to fetch it; duplicates re-fetched by the margin are cheap, a missed note is not.
+    async def go():
+        relay = await FaultRelay().start()
+        conn = RelayConnection(relay.url, fast_config())
+        sub, got, eoses, _ = collector()
+        await conn.subscribe(sub)
+        await until(lambda: len(eoses) == 1)
+        late = make_event(0, created_at=int(time.time()) - 120)
+        relay.add(late)                          # arrives while we are (about to be) away
+        for ws in list(relay._clients):
+            ws.transport.abort()
+        await until(lambda: len(eoses) == 2)
+        assert got == [late.to_bytes()]
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_complete_at_advances_to_the_drop_for_a_live_subscription():
+    # A subscription past EOSE was streaming live until the drop: it is complete up to the drop,
+    # so a reconnect hours later does not re-fetch hours of events.
+    async def go():
+        now = [1_000_000.0]
+        relay = await FaultRelay().start()
+        conn = RelayConnection(relay.url, fast_config(), wall=lambda: now[0])
+        sub, got, eoses, _ = collector()
+        await conn.subscribe(sub)
+        await until(lambda: len(eoses) == 1)
+        assert sub.complete_at == 1_000_000
+        now[0] += 7200
+        for ws in list(relay._clients):
+            ws.transport.abort()
+        await until(lambda: conn.health.disconnects == 1)
+        assert sub.complete_at == 1_007_200
+        since = conn._since_filters(sub)[0].since
+        assert 1_007_200 - 3600 <= since <= 1_007_200 - 60
         await conn.close()
         await relay.stop()
     arun(go())
