@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from nostr_desk import __version__
@@ -48,12 +49,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def _default(args: argparse.Namespace) -> int:
     """No subcommand: open the desktop window. Subcommands stay headless (no Qt imported)."""
+    if _no_display():
+        print("nostr-desk: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset). "
+              "Headless, run a command instead (`nostr-desk --help` lists them: relay, monitor, post, ...).",
+              file=sys.stderr)
+        return 2
     from nostr_desk.app.config import build_config
     from nostr_desk.app.gui import run_gui
 
     config = build_config(args.app_data_dir, relay_port=args.relay_port,
                           relay_enabled=False if args.no_relay else None)
     return run_gui(config, page=args.page)
+
+
+def _no_display() -> bool:
+    # Without a display Qt aborts the process (SIGABRT) after a page of plugin errors; say it plainly.
+    # An explicit QT_QPA_PLATFORM (offscreen, vnc, ...) is the user's choice and is left to Qt.
+    env = os.environ
+    return sys.platform.startswith("linux") and not (
+        env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
 
 
 if __name__ == "__main__":

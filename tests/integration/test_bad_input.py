@@ -3,6 +3,7 @@ missing and garbage files, a file that is not an event store, bad URLs and ports
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,9 @@ def test_garbage_is_not_written_into_a_new_store(folder: Path):
     nostr_desk("import", str(folder / "garbage.bin"), "--db", str(folder / "new.sqlite3"))
     exported = nostr_desk("export", "--db", str(folder / "new.sqlite3"))
     assert exported.returncode == 0 and exported.stdout == ""
+
+
+def test_the_window_without_a_display_is_refused_in_one_line(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = nostr_desk("--data-dir", str(tmp_path / "data"), env=env)
+    assert "no display" in assert_clean_failure(result, 2)  # not Qt's abort (exit -6) and its plugin dump
