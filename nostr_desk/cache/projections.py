@@ -94,10 +94,12 @@ def apply_events(conn: sqlite3.Connection, events: list[Event]) -> None:
             _deletion(conn, ev)
         elif ev.kind in _REGULAR:
             regular.append(ev)
-    for ev in events:
-        handler = _REPLACEABLE.get(ev.kind)
-        if handler is not None:
-            handler(conn, ev)
+    replaceable = [ev for ev in events if ev.kind in _REPLACEABLE]
+    if replaceable:
+        gone = _deleted_pairs(conn, replaceable)
+        for ev in replaceable:
+            if (ev.id, ev.pubkey) not in gone:
+                _REPLACEABLE[ev.kind](conn, ev)
     if regular:
         _regular(conn, regular)
 
@@ -187,6 +189,8 @@ def thread_links(tags: list[list[str]]) -> tuple[str | None, str | None]:
 # --- deletions ----------------------------------------------------------------------------------
 
 _DELETABLE = ("cache_notes", "cache_reactions", "cache_reposts")
+# (slot table, the author column of it and of its rows, the rows it owns)
+_LIST_SLOTS = (("cache_contact_lists", "owner", "cache_contacts"), ("cache_relay_lists", "pubkey", "cache_relays"))
 
 
 def _deletion(conn: sqlite3.Connection, ev: Event) -> None:
@@ -196,6 +200,13 @@ def _deletion(conn: sqlite3.Connection, ev: Event) -> None:
         for table in _DELETABLE:  # only the author's own event goes (NIP-09)
             conn.execute(f"DELETE FROM {table} WHERE id = ? AND pubkey = ?", (target, ev.pubkey))  # noqa: S608
         conn.execute("DELETE FROM cache_mentions WHERE event_id = ? AND author = ?", (target, ev.pubkey))
+        # A deleted profile or list empties its slot (the store drops that version too, so a rebuild
+        # agrees); an older version only comes back if it is stored again.
+        conn.execute("DELETE FROM cache_profiles WHERE event_id = ? AND pubkey = ?", (target, ev.pubkey))
+        for slots, key, rows in _LIST_SLOTS:
+            hit = conn.execute(f"DELETE FROM {slots} WHERE event_id = ? AND {key} = ?", (target, ev.pubkey))  # noqa: S608
+            if hit.rowcount:
+                conn.execute(f"DELETE FROM {rows} WHERE {key} = ?", (ev.pubkey,))  # noqa: S608
 
 
 def _deleted_pairs(conn: sqlite3.Connection, events: list[Event]) -> set[tuple[str, str]]:

@@ -221,3 +221,23 @@ def test_schema_version_is_recorded_and_a_newer_one_refused(store, projector):
     schema.set_meta(conn, "schema_version", schema.SCHEMA_VERSION + 1)
     with pytest.raises(RuntimeError, match="newer"):
         schema.migrate(conn)
+
+
+def test_deleted_profile_and_lists_leave_their_slots_as_a_rebuild_would(store, projector):
+    profile = make(ALICE, 0, '{"name":"alice"}', at=100)
+    follows = make(ALICE, 3, "", [["p", BOB.public_key]], at=100)
+    relays = make(ALICE, 10002, "", [["r", "wss://relay.example"]], at=100)
+    store.save_many([profile, follows, relays], now=NOW)
+    projector.catch_up()
+    conn = projector.conn
+    assert conn.execute("SELECT count(*) FROM cache_contacts").fetchone()[0] == 1
+    store.save_many([make(BOB, 5, "", [["e", profile.id], ["e", follows.id]], at=101)], now=NOW)  # not Bob's
+    projector.catch_up()
+    assert conn.execute("SELECT count(*) FROM cache_profiles").fetchone()[0] == 1
+    store.save_many([make(ALICE, 5, "", [["e", profile.id], ["e", follows.id], ["e", relays.id]], at=102)], now=NOW)
+    projector.catch_up()
+    incremental = schema.dump(conn)
+    for table in ("cache_profiles", "cache_contact_lists", "cache_contacts", "cache_relay_lists", "cache_relays"):
+        assert incremental[table] == [], table
+    projector.rebuild()
+    assert schema.dump(conn) == incremental

@@ -33,7 +33,9 @@ def _events():
                 make(A, 3, "", [["p", B.public_key], ["p", C.public_key]], at=29)]
     relays = [make(B, 10002, "", [["r", "wss://one.example"]], at=40),
               make(B, 10002, "", [["r", "wss://two.example", "write"]], at=41)]
-    deletions = [make(B, 5, "", [["e", notes[1].id], ["e", likes[1].id]], at=50),  # B's own note and repost
+    b_profile = make(B, 0, '{"name":"b"}', at=45)  # B's only profile version, which B deletes
+    profiles.append(b_profile)
+    deletions = [make(B, 5, "", [["e", notes[1].id], ["e", likes[1].id], ["e", b_profile.id]], at=50),
                  make(C, 5, "", [["e", root.id]], at=51)]  # C cannot delete A's note
     return notes + likes + profiles + contacts + relays + deletions
 
