@@ -52,6 +52,9 @@ def test_generate_a_key_and_post_a_note_that_reaches_the_relay(relay: RelayProce
     assert event["content"] == "hello from a fresh install"
     parse_verified(json.dumps(event))  # a valid signature by the new key
 
+    empty = nostr_desk("post", "", "--relay", relay.url, "--wait", "1", *keyring_options)
+    assert "nothing to post" in assert_clean_failure(empty, 1)  # not a silent success
+
     code, out, err = relay.interrupt()
     assert code == 0 and "relay stopped" in out, err
 

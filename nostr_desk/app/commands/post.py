@@ -86,7 +86,7 @@ async def _post(args: argparse.Namespace, signer, store: EventStore, relays: lis
     try:
         for earlier in await poster.retry_undelivered():
             _print(earlier, "earlier")
-        if not args.text:
+        if args.text is None:  # no text at all: only retry; an empty "" is refused by the poster
             return EXIT_OK
         targets = relays or poster.write_relays()
         if not targets:
