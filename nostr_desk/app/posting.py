@@ -184,18 +184,15 @@ class Poster:
         return list(getattr(self.pool, "write_relays", []) or [])
 
     async def delivery(self, event_id: str) -> Delivery:
-        entry = await asyncio.to_thread(self._read_entry, event_id)
-        relays = () if entry is None else tuple(
-            RelayDelivery(r.relay, r.state, r.last_message, r.attempts) for r in entry.relays
-        )
-        return Delivery(event_id, relays)
+        return _delivery(event_id, await asyncio.to_thread(self._read_entry, event_id))
 
     async def push_pending(self, event_id: str) -> Delivery:
-        """One more round to the relays that have not accepted `event_id` yet."""
-        delivery = await self.delivery(event_id)
-        raw = self.store.get(event_id)
-        if self.pool is not None and delivery.pending and raw is not None:
-            await self.pool.publish(Event.from_json(raw), delivery.pending)
+        """One more round to the relays that have not accepted `event_id` yet (the signed event is
+        taken from the outbox, which keeps it even if the local copy was since deleted)."""
+        entry = await asyncio.to_thread(self._read_entry, event_id)
+        delivery = _delivery(event_id, entry)
+        if self.pool is not None and entry is not None and delivery.pending:
+            await self.pool.publish(Event.from_json(entry.raw), delivery.pending)
             delivery = await self.delivery(event_id)
         return delivery
 
@@ -279,6 +276,13 @@ class Poster:
             return [r[0] for r in rows]
         finally:
             conn.close()
+
+
+def _delivery(event_id: str, entry: ob.OutboxEntry | None) -> Delivery:
+    relays = () if entry is None else tuple(
+        RelayDelivery(r.relay, r.state, r.last_message, r.attempts) for r in entry.relays
+    )
+    return Delivery(event_id, relays)
 
 
 def parse_event_ref(ref: str) -> tuple[str, tuple[str, ...], str | None]:
