@@ -277,3 +277,33 @@ def test_hot_queries_use_indexes(store, projector, queries, plan, which):
         assert not scans, text
         if which in ("home", "profile") and plan == "dense":
             assert "TEMP B-TREE FOR ORDER BY" not in text, text  # the index gives NIP-01 order: no sort
+
+
+def test_notifications_page_through_many_mixed_sources_exactly_once(store, projector, queries):
+    rng = random.Random(11)
+    mine = [make(ME, 1, f"mine {i}", at=100 + i) for i in range(4)]
+    events, expected = list(mine), {}
+    for i in range(70):
+        who = rng.choice([STRANGER, *FRIENDS])
+        target = rng.choice(mine)
+        at = 200 + rng.randrange(8)  # many ties: the id decides
+        p_me = [["p", ME.public_key]] if rng.random() < 0.5 else []  # both routes at once, often
+        kind = rng.choice([1, 1, 7, 6, 0])
+        if kind == 0:  # a plain mention, no target
+            ev = make(who, 1, f"hey {i}", [["p", ME.public_key]], at=at)
+        elif kind == 1:
+            ev = make(who, 1, f"re {i}", [["e", target.id, "", "root"], *p_me], at=at)
+        else:
+            ev = make(who, kind, "+" if kind == 7 else "", [["e", target.id], *p_me], at=at)
+        events.append(ev)
+        expected[ev.id] = ev
+    store.save_many(events, now=NOW)
+    projector.catch_up()
+    order = [e.id for e in sorted(expected.values(), key=lambda e: (-e.created_at, e.id))]
+    seen, cursor = [], None
+    for _ in range(100):
+        page = queries.notifications(ME.public_key, cursor, limit=4)
+        seen += [n.event_id for n in page.items]
+        if (cursor := page.next) is None:
+            break
+    assert seen == order
