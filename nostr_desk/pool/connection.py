@@ -6,7 +6,9 @@ keeps failing; pings for round-trip time; resubscribes after a reconnect with `s
 subscription was last known complete (its EOSE, or the drop of a connection that was streaming it
 live) minus a safety margin for late notes and skewed clocks. NIP-42: a challenge is answered
 through an injected async signer when the per-relay policy allows (always / ask / never); whatever
-failed with `auth-required:` is retried after authenticating.
+failed with `auth-required:` is retried after authenticating. A rate-limit signal pauses the relay:
+no reconnect, publish or REQ (new, re-sent or resubscribed) goes out until the pause is over, even
+on a socket that is still open. Helper tasks are owned by the connection and cancelled on close.
 
 What arrives is dispatched by the `FrameHandler` mixin (receiving.py).
 """
@@ -83,6 +85,8 @@ class RelayConnection(FrameHandler):
         self._connected = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._helpers: set[asyncio.Task] = set()      # auth answers, deferred REQs: cancelled on close
+        self._deferred: dict[str, SubState] = {}      # REQs held back while the relay asked us to pause
         self._closing = False
         self.next_attempt_in = 0.0
         self.last_used = clock()      # the pool closes idle connections it opened on its own
@@ -98,11 +102,21 @@ class RelayConnection(FrameHandler):
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._ws.close(1001), self.config.close_timeout)
-        if self._task is not None:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self._helpers) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await task
+        self._helpers.clear()
         self._set_status("closed")
+
+    def _spawn(self, coro) -> asyncio.Task:
+        """A helper task owned by this connection: referenced until done, cancelled by `close`."""
+        task = asyncio.get_running_loop().create_task(coro, name=f"{self.url} helper")
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
+        return task
 
     @property
     def connected(self) -> bool:
@@ -199,6 +213,8 @@ class RelayConnection(FrameHandler):
             detail = f"connection lost: {exc}"
         finally:
             pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pinger          # gone before we go (no task left pending at shutdown)
             self._connected.clear()
             self._ws = None
             self.health.disconnects += 1
@@ -286,11 +302,16 @@ class RelayConnection(FrameHandler):
     async def unsubscribe(self, sub_id: str) -> None:
         self.last_used = self.clock()
         sub = self.subs.pop(sub_id, None)
+        self._deferred.pop(sub_id, None)
         if sub is not None and sub.closed is None and self.connected:
             with contextlib.suppress(NotConnected):
                 await self.send(encode(ClientClose(sub_id)))
 
     async def _send_req(self, sub: SubState, filters: tuple[Filter, ...]) -> None:
+        if self.health.paused_for() > 0:
+            self._defer(sub)
+            return
+        self._deferred.pop(sub.sub_id, None)     # sent now (a reconnect's resubscribe): not again later
         sub.sent_at = self.clock()
         sub.first_event_seen = False
         sub.eose = False
@@ -298,6 +319,26 @@ class RelayConnection(FrameHandler):
         sub.eose_event.clear()
         with contextlib.suppress(NotConnected):
             await self.send(encode(ClientReq(sub.sub_id, filters)))
+
+    def _defer(self, sub: SubState) -> None:
+        """The relay asked us to slow down: hold this REQ until the pause is over. One task sends
+        the held REQs in order, checking the pause again before each (a new signal stretches it)."""
+        sub.eose = False
+        sub.eose_event.clear()
+        if not self._deferred:
+            self._spawn(self._send_deferred())
+        self._deferred[sub.sub_id] = sub
+
+    async def _send_deferred(self) -> None:
+        while self._deferred:
+            wait = self.health.paused_for()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            sub_id, sub = next(iter(self._deferred.items()))
+            del self._deferred[sub_id]
+            if self.subs.get(sub_id) is sub and self.connected:
+                await self._send_req(sub, self._since_filters(sub))
 
     async def _resubscribe(self) -> None:
         for sub in list(self.subs.values()):

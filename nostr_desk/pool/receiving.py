@@ -69,7 +69,7 @@ class FrameHandler:
                 self.auth.set_challenge(challenge)
                 self.health.auth = self.auth.state
                 if self.auth.policy == "always":
-                    asyncio.get_running_loop().create_task(self._authenticate())
+                    self._spawn(self._authenticate())
 
     def _on_eose(self: RelayConnection, sub_id: str) -> None:
         sub = self.subs.get(sub_id)
@@ -100,21 +100,16 @@ class FrameHandler:
             return
         if Prefix.of(message) is Prefix.RATE_LIMITED and sub.rate_retries < self.config.closed_retries:
             sub.rate_retries += 1
-            asyncio.get_running_loop().create_task(self._resend_after_pause(sub))
+            # The signal above set the pause, so this REQ is held back until it is over.
+            self._spawn(self._send_req(sub, self._since_filters(sub)))
             return
         if Prefix.of(message) is Prefix.AUTH_REQUIRED and not sub.auth_retried and self.auth.may_try():
             sub.auth_retried = True
-            asyncio.get_running_loop().create_task(self._auth_then_resend(sub))
+            self._spawn(self._auth_then_resend(sub))
             return
         sub.closed = message
         sub.eose_event.set()
         sub.on_closed(self.url, sub_id, message)
-
-    async def _resend_after_pause(self: RelayConnection, sub: SubState) -> None:
-        """The relay asked us to slow down: re-send this REQ once its pause is over."""
-        await asyncio.sleep(self.health.paused_for())
-        if sub.sub_id in self.subs and self.connected:
-            await self._send_req(sub, self._since_filters(sub))
 
     async def _auth_then_resend(self: RelayConnection, sub: SubState) -> None:
         if await self._authenticate() and sub.sub_id in self.subs:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -46,6 +47,7 @@ class FaultRelay:
     received: dict[str, int] = field(default_factory=dict)   # event id -> EVENT messages received
     auths: int = 0
     connections: int = 0
+    req_times: list[float] = field(default_factory=list)    # time.monotonic() of every REQ received
 
     async def start(self) -> "FaultRelay":
         self._server = await serve(self._handle, self.host, self.port,
@@ -103,6 +105,7 @@ class FaultRelay:
     async def _on_message(self, ws, state, msg: list) -> None:
         verb = msg[0]
         if verb == "REQ":
+            self.req_times.append(time.monotonic())
             await self._req(ws, state, msg[1], msg[2:])
         elif verb == "EVENT":
             await self._event(ws, state, msg[1])

@@ -258,3 +258,42 @@ def test_unanswered_ping_drops_and_reconnects():
         await conn.close()
         await relay.stop()
     arun(go())
+
+
+def _pool_tasks() -> list[asyncio.Task]:
+    """Pending tasks running pool code (the fault relay's own tasks are not ours to judge)."""
+    me = asyncio.current_task()
+    code = lambda t: getattr(t.get_coro(), "cr_code", None)
+    return [t for t in asyncio.all_tasks() if t is not me and not t.done()
+            and "nostr_desk/pool/" in getattr(code(t), "co_filename", "")]
+
+
+def test_a_rate_limit_holds_back_new_reqs_on_the_open_connection():
+    async def go():
+        relay = await FaultRelay(faults=Faults(notice_on_connect="rate limited: slow down")).start()
+        relay.add(make_event(1))
+        conn = RelayConnection(relay.url, fast_config(rate_limit_pause=0.6, backoff_rejection_floor=0.6))
+        assert await conn.wait_connected(5)
+        await until(lambda: conn.health.rate_limited == 1)
+        resume_at = conn.health.paused_until
+        sub, got, eoses, _ = collector()
+        await conn.subscribe(sub)           # the socket is open, but the relay asked us to wait
+        await until(lambda: len(eoses) == 1)
+        assert relay.req_times[0] >= resume_at - 0.01 and len(got) == 1
+        await conn.close()
+        await relay.stop()
+    arun(go())
+
+
+def test_close_cancels_a_pending_resend():
+    async def go():
+        relay = await FaultRelay(faults=Faults(closed_prefix="rate-limited: too many REQs")).start()
+        conn = RelayConnection(relay.url, fast_config(rate_limit_pause=30, backoff_rejection_floor=30))
+        sub, got, eoses, closed = collector()
+        await conn.subscribe(sub)
+        await until(lambda: conn.health.rate_limited == 1)
+        await asyncio.sleep(0.05)
+        await conn.close()
+        assert _pool_tasks() == []
+        await relay.stop()
+    arun(go())
