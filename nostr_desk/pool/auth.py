@@ -2,7 +2,9 @@
 
 The pool never holds a secret: `signer` is an injected async callable that turns an unsigned
 `EventTemplate` into a signed `Event` (the keys service does it). Policy per relay: "always" answers
-every challenge; "ask" awaits the injected `ask(url)` callback once per connection; "never" refuses.
+every challenge; "ask" awaits the injected `ask(url)` callback once per session (the answer holds
+across reconnects until the policy changes: a flaky relay must not put a dialog up every minute);
+"never" refuses.
 """
 
 from __future__ import annotations
@@ -33,15 +35,14 @@ class AuthGate:
         self.state = "none"
         self._lock = asyncio.Lock()
         self._answered: str | None = None     # the challenge we authenticated for
-        self._asked: bool | None = None       # the user's answer, once per connection
+        self._asked: bool | None = None       # the user's answer, kept for the session
         self._challenged = asyncio.Event()
 
     def reset(self) -> None:
-        """A new connection: a new challenge will come."""
+        """A new connection: a new challenge will come (the user's "ask" answer still holds)."""
         self.challenge = None
         self._challenged.clear()
         self._answered = None
-        self._asked = None
         self.state = "none"
 
     def set_challenge(self, challenge: str) -> None:
@@ -76,7 +77,11 @@ class AuthGate:
                 return False
             if self.policy == "ask":
                 if self._asked is None:
-                    self._asked = bool(self.ask and await self.ask(self.url))
+                    try:
+                        self._asked = bool(self.ask and await self.ask(self.url))
+                    except Exception:        # no window to ask in: a "no" this time, asked again later
+                        self.state = "refused"
+                        return False
                 if not self._asked:
                     self.state = "refused"
                     return False
@@ -84,6 +89,10 @@ class AuthGate:
             challenge = self.challenge
             try:
                 event = await self.signer(auth_template(self.url, challenge, int(self.wall())))
+            except Exception:   # locked keyring, watch-only account: the relay's answer stands
+                self.state = "failed"
+                return False
+            try:
                 accepted, message = await send_auth(event)
             except (asyncio.TimeoutError, ConnectionError):
                 self.state = "failed"

@@ -193,6 +193,9 @@ class RelayConnection(FrameHandler):
         assert ws is not None
         up_since = self.clock()
         self.auth.reset()
+        self.health.auth = self.auth.state
+        for sub in self.subs.values():
+            sub.auth_retried = False      # a new connection, a new challenge: one auth retry each
         self._connected.set()
         self._set_status("connected")
         pinger = asyncio.get_running_loop().create_task(self._ping_loop(ws))

@@ -76,6 +76,7 @@ class FrameHandler:
         if sub is None or sub.eose:
             return
         sub.eose = True
+        sub.rate_retries = 0
         sub.complete_at = int(self.wall())
         self.health.sample("eose_ms", (self.clock() - sub.sent_at) * 1000)
         self.health.success()
