@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import signal
 import sys
 from pathlib import Path
@@ -41,11 +42,21 @@ def run(args: argparse.Namespace) -> int:
     config = build_config(args.data_dir, relay_host=args.host, relay_port=args.port)
     db = Path(args.db) if args.db else config.paths.ensure().event_db
     store_config = StoreConfig(path=db, max_limit=config.limits.max_limit)
+    if not _loopback(config.relay_host):
+        print(f"nostr-desk relay: warning: binding {config.relay_host} makes the relay reachable from other "
+              "machines, not only this one", file=sys.stderr)
     try:
         return asyncio.run(_serve(relay_config(relay_mod, config), store_config))
     except OSError as exc:  # e.g. the port is taken
         print(f"nostr-desk relay: {exc.strerror or exc}", file=sys.stderr)
         return 1
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 async def _serve(config: relay_mod.RelayConfig, store_config: StoreConfig) -> int:
