@@ -30,7 +30,7 @@ class Backoff:
             raise ValueError("backoff needs 0 < base <= cap")
         self.base, self.cap = base, cap
         self.http_floor, self.rejection_floor = http_floor, rejection_floor
-        self._rng = rng or random.Random()
+        self.rng = rng or random.Random()
         self.attempts = 0
         self.rejections = 0
 
@@ -39,7 +39,7 @@ class Backoff:
         ceiling = min(self.cap, self.base * 2.0 ** min(self.attempts, 60))
         self.attempts += 1
         # Full jitter (uniform in [0, ceiling]) spreads a crowd of clients reconnecting at once.
-        delay = self._rng.random() * ceiling
+        delay = self.rng.random() * ceiling
         if kind is Failure.HTTP:
             delay = max(delay, self.http_floor)
         elif kind is Failure.REJECTED:

@@ -184,9 +184,16 @@ class RelayConnection(FrameHandler):
             return Failure.NETWORK, f"connect failed: {exc}"[:300]
         self.health.sample("connect_ms", (self.clock() - started) * 1000)
         self.health.connects += 1
-        self.breaker.record_success()
+        # Not a breaker success yet: a relay that accepts and drops at once would reset the count
+        # of consecutive failures every time and never be short-circuited. `_proved_stable` is.
         self.health.success()
         return None
+
+    def _proved_stable(self) -> None:
+        """The connection lived `stable_after` seconds: the relay works; forget past failures."""
+        self.breaker.record_success()
+        self.backoff.succeeded()
+        self.health.breaker = self.breaker.state.value
 
     async def _serve(self) -> None:
         ws = self._ws
@@ -199,6 +206,7 @@ class RelayConnection(FrameHandler):
         self._connected.set()
         self._set_status("connected")
         pinger = asyncio.get_running_loop().create_task(self._ping_loop(ws))
+        stable = asyncio.get_running_loop().call_later(self.config.stable_after, self._proved_stable)
         detail = "closed"
         try:
             await self._resubscribe()
@@ -215,6 +223,7 @@ class RelayConnection(FrameHandler):
         except (OSError, asyncio.TimeoutError) as exc:
             detail = f"connection lost: {exc}"
         finally:
+            stable.cancel()
             pinger.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pinger          # gone before we go (no task left pending at shutdown)
@@ -232,10 +241,12 @@ class RelayConnection(FrameHandler):
             self.health.failure(detail)
             delay = self.backoff.failed(Failure.NETWORK)
         else:
-            self.backoff.succeeded()
-            delay = 0.0     # a long-lived connection that drops: reconnect at once
+            self._proved_stable()
+            # A long-lived connection that drops: reconnect soon, but jittered, so a relay that
+            # restarts is not hit by every client (or all our subscriptions) in the same instant.
+            delay = self.backoff.rng.random() * self.config.backoff_base
         self.next_attempt_in = delay
-        self._set_status("disconnected", detail)
+        self._set_status("disconnected" if self.breaker.allow() else "breaker-open", detail)
         if delay:
             await self._sleep(delay)
 

@@ -1,6 +1,7 @@
 """A small NIP-01 relay for tests, with fault switches the test flips at run time.
 
-Switches (`Faults`): refuse upgrades with an HTTP status; drop the connection after N messages sent;
+Switches (`Faults`): refuse upgrades with an HTTP status; accept and close at once; drop the connection
+after N messages sent;
 delay EOSE; corrupt the events it serves (bad signatures / wrong ids); answer EVENTs with an OK-false
 prefix (rate-limited:, auth-required:, blocked:, invalid:) for the next N publishes or always; stay
 silent on EVENT (no OK); require NIP-42 AUTH for REQ and EVENT; send NOTICEs. Events live in memory
@@ -36,6 +37,7 @@ class Faults:
     closed_prefix: str | None = None      # answer REQs with CLOSED <prefix>
     notice_on_connect: str | None = None
     late_challenge: bool = False          # send AUTH only after the first auth-required: answer
+    close_on_connect: bool = False        # accept the upgrade, then close at once
 
 
 @dataclass
@@ -83,6 +85,9 @@ class FaultRelay:
         self._clients.add(ws)
         state = {"sent": 0, "authed": False, "challenge": f"chal-{self.connections}"}
         try:
+            if self.faults.close_on_connect:
+                await ws.close(1011, "going away")
+                return
             if self.faults.require_auth and not self.faults.late_challenge:
                 await self._send(ws, state, ["AUTH", state["challenge"]])
             if self.faults.notice_on_connect:

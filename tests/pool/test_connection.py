@@ -376,3 +376,17 @@ def test_a_failing_signer_or_asker_is_an_auth_failure_not_a_crash():
             await conn.close()
         await relay.stop()
     arun(go())
+
+
+def test_a_relay_that_accepts_then_drops_at_once_opens_the_breaker():
+    # Each connect "succeeds", but the connection never lives: that is a failing relay, and the
+    # breaker must short-circuit it like one that refuses outright.
+    async def go():
+        relay = await FaultRelay(faults=Faults(close_on_connect=True)).start()
+        conn = RelayConnection(relay.url, fast_config(breaker_failure_threshold=3, breaker_open_seconds=30))
+        conn.start()
+        await until(lambda: conn.breaker.state.value == "open", timeout=10)
+        assert relay.connections == 3 and conn.health.status in ("breaker-open", "waiting")
+        await conn.close()
+        await relay.stop()
+    arun(go())
