@@ -69,3 +69,14 @@ def services(config, run):
 def _qt_app(qapp):
     """Pixmaps and fonts need a QApplication before any model hands one out."""
     return qapp
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_here():
+    """pyqtgraph widgets live in reference cycles; if Python's GC happened to collect them inside an
+    asyncio.to_thread worker, Qt would stop their timers from the wrong thread (a Qt warning). So the
+    previous test's widgets are collected here, on the GUI thread."""
+    import gc
+    gc.collect()
+    yield
+    gc.collect()

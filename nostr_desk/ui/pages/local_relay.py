@@ -15,7 +15,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
-from nostr_desk.ui.charts.plots import RelayPlot
 from nostr_desk.ui.charts.ring import SeriesBook
 from nostr_desk.ui.pages.base import Page, page_layout
 from nostr_desk.ui.tasks import spawn
@@ -89,8 +88,8 @@ class LocalRelayPage(Page):
             self.fields[key] = value
             form.addRow(label, value)
         middle.addWidget(stats, 2)
-        self.chart = RelayPlot("Events stored per second (last 5 minutes)", "events/s")
-        middle.addWidget(self.chart, 3)
+        self.chart: Any = None  # made in attach(): pyqtgraph's import must not delay the window
+        self.middle = middle
         layout.addLayout(middle, 1)
 
         data = QGroupBox("Data")
@@ -128,6 +127,9 @@ class LocalRelayPage(Page):
 
     def attach(self, services: Any, bridge: Any) -> None:
         super().attach(services, bridge)
+        from nostr_desk.ui.charts.plots import RelayPlot
+        self.chart = RelayPlot("Events stored per second (last 5 minutes)", "events/s")
+        self.middle.addWidget(self.chart, 3)
         self.refresh()
         self.timer.start()
 
@@ -178,7 +180,7 @@ class LocalRelayPage(Page):
             if self._last_stored is not None:
                 self.book.add(LOCAL, "ingest", now, max(stats.events - self._last_stored, 0))
             self._last_stored = stats.events
-            if self.isVisible():
+            if self.isVisible() and self.chart is not None:
                 self.chart.redraw(self.book, "ingest", {LOCAL: "#8e44ef"}, now - 300, now, gap=5.0)
         metrics = self.relay.metrics() if self.relay is not None else None
         if metrics is None:

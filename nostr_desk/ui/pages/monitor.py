@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea,
                                QVBoxLayout, QWidget)
 
-from nostr_desk.ui.charts.plots import RelayPlot, colour_for
+from nostr_desk.ui.charts.palette import colour_for
 from nostr_desk.ui.charts.ring import SeriesBook
 from nostr_desk.ui.history import load_history
 from nostr_desk.ui.models.relays import GOOD, TRYING
@@ -80,29 +80,37 @@ class MonitorPage(Page):
                                  "appears here within seconds.")
         self.legend.addWidget(self.empty)
 
-        grid = QGridLayout()
-        self.latency = RelayPlot("Latency", "ms")
-        self.status = RelayPlot("Status (2 connected · 1 trying · 0 down)", "", step=True,
-                                fmt=lambda v: {2: "connected", 1: "trying", 0: "down"}.get(round(v), "?"))
-        self.status.setYRange(0, 2.2)
-        self.status.getPlotItem().vb.setMouseEnabled(False, False)
-        self.events = RelayPlot("Events received", "per s")
-        self.rate_limits = RelayPlot("Rate-limit signals", "per s")
-        self.failures = RelayPlot("Signature failures", "per s")
-        grid.addWidget(self.latency, 0, 0, 1, 2)
-        grid.addWidget(self.status, 1, 0)
-        grid.addWidget(self.events, 1, 1)
-        grid.addWidget(self.rate_limits, 2, 0)
-        grid.addWidget(self.failures, 2, 1)
-        body.addLayout(grid, 1)
+        self.grid = QGridLayout()
+        self.charts_ready = False
+        body.addLayout(self.grid, 1)
         layout.addLayout(body, 1)
         self.timer = QTimer(self)
         self.timer.setInterval(redraw_ms)
         self.timer.timeout.connect(self.tick)
 
+    def build_charts(self) -> None:
+        """pyqtgraph costs ~0.6 s to import: the charts are made once the window is already shown."""
+        if self.charts_ready:
+            return
+        from nostr_desk.ui.charts.plots import RelayPlot
+        self.latency = RelayPlot("Latency", "ms")
+        self.status = RelayPlot("Status (2 connected · 1 trying · 0 down)", "", step=True,
+                                fmt=lambda v: {2: "connected", 1: "trying", 0: "down"}.get(round(v), "?"))
+        self.status.setYRange(0, 2.2)
+        self.events = RelayPlot("Events received", "per s")
+        self.rate_limits = RelayPlot("Rate-limit signals", "per s")
+        self.failures = RelayPlot("Signature failures", "per s")
+        self.grid.addWidget(self.latency, 0, 0, 1, 2)
+        self.grid.addWidget(self.status, 1, 0)
+        self.grid.addWidget(self.events, 1, 1)
+        self.grid.addWidget(self.rate_limits, 2, 0)
+        self.grid.addWidget(self.failures, 2, 1)
+        self.charts_ready = True
+
     # --- feeding the rings ------------------------------------------------------------------------------
     def attach(self, services: Any, bridge: Any) -> None:
         super().attach(services, bridge)
+        self.build_charts()
         bridge.health_sample.connect(self.on_sample)
         bridge.status_changed.connect(self.on_status)
         bridge.events_tick.connect(self.on_events)
@@ -163,6 +171,8 @@ class MonitorPage(Page):
         return {url: c for url, c in self.colours.items() if self.toggles[url].isChecked()}
 
     def redraw(self) -> int:
+        if not self.charts_ready:
+            return 0
         now = time.time()
         since = now - WINDOWS[self.window_box.currentText()]
         urls = self.visible_relays()
