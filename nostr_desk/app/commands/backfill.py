@@ -3,7 +3,8 @@
 Fetches through the pool the account's profile, contacts and relay list, then the follows' lists and
 recent notes (each author from their NIP-65 write relays), printing progress, within a time budget.
 No key is needed: the account (or `--npub`) only says whose follows to read.
-Exit codes: 0 complete; 3 stopped by the time budget (what arrived is kept); 1 no account; 2 usage.
+Exit codes: 0 complete; 3 incomplete: stopped by the time budget (what arrived is kept) or no relay could be
+reached; 1 no account; 2 usage.
 """
 
 from __future__ import annotations
@@ -72,8 +73,16 @@ async def _backfill(store: EventStore, user: str, relays: list[str], config: Bac
         pool.add_relay(url, write=False)
     try:
         result = await backfill(pool, user, config, _show, relays=relays)
+        health = pool.health()
     finally:
         await pool.close()  # flushes what the pool still holds for the store
+    # A relay never reached looks like an empty one to the backfill: say which, and why.
+    unreached = [health[u] for u in relays if u in health and health[u].connects == 0]
+    for snap in unreached:
+        print(f"nostr-desk backfill: could not reach {snap.url}: {snap.last_error or snap.status}", file=sys.stderr)
+    if len(unreached) == len(relays):
+        print("nostr-desk backfill: no relay could be reached; nothing was fetched", file=sys.stderr)
+        return EXIT_PARTIAL
     state = "done" if result.complete else "stopped by the time budget"
     print(f"{state}: {result.events} events from {result.follows} follows in {result.seconds:.1f} s", flush=True)
     return EXIT_OK if result.complete else EXIT_PARTIAL
