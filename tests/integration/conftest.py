@@ -9,6 +9,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -51,6 +52,13 @@ def assert_clean_failure(result: subprocess.CompletedProcess, code: int | None =
         lines = lines[-1:]
     assert lines[0].startswith(("nostr-desk", "error:", "line ")), output  # "line N: why" from import
     return lines[0]
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago: nothing listens there."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class RelayProcess:

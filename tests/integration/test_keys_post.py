@@ -17,7 +17,7 @@ import pytest
 from nostr_desk.protocol import nip19
 from nostr_desk.protocol.event import parse_verified
 
-from .conftest import RelayProcess, assert_clean_failure, fetch, nostr_desk
+from .conftest import RelayProcess, assert_clean_failure, closed_port, fetch, nostr_desk
 
 SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 
@@ -66,5 +66,5 @@ def test_without_a_keyring_keys_and_post_say_so_in_plain_words(tmp_path: Path):
     generated = nostr_desk("keys", "generate", *data, env=env)
     assert "No secure keyring is available" in generated.stderr
     assert_clean_failure(generated, 3)
-    posted = nostr_desk("post", "hello", "--relay", "ws://127.0.0.1:9", *data, env=env)
+    posted = nostr_desk("post", "hello", "--relay", f"ws://127.0.0.1:{closed_port()}", *data, env=env)
     assert_clean_failure(posted)

@@ -4,9 +4,8 @@ the monitor measures the running relay, Ctrl-C stops the relay cleanly, a busy p
 from __future__ import annotations
 
 import json
-import socket
 
-from .conftest import RelayProcess, assert_clean_failure, nostr_desk
+from .conftest import RelayProcess, assert_clean_failure, closed_port, nostr_desk
 
 
 def test_monitor_measures_the_running_relay_then_ctrl_c_stops_it_cleanly(relay: RelayProcess):
@@ -26,9 +25,7 @@ def test_monitor_measures_the_running_relay_then_ctrl_c_stops_it_cleanly(relay: 
 
 
 def test_monitor_reports_a_closed_port_in_its_table(tmp_path):
-    with socket.socket() as s:  # a port that was free a moment ago and is now closed
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = closed_port()
     result = nostr_desk("monitor", f"ws://127.0.0.1:{port}", "--duration", "1", "--interval", "1")
     assert "Traceback" not in result.stderr
     assert f"ws://127.0.0.1:{port}" in result.stdout
