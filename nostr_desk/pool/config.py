@@ -20,6 +20,7 @@ class PoolConfig:
     nip11_timeout: float = 5.0
     auth_timeout: float = 8.0          # AUTH -> OK
     close_timeout: float = 2.0
+    send_timeout: float = 10.0         # a relay that stops reading fills our buffers: never wait longer
     ping_interval: float = 30.0        # our own RTT probe; 0 disables
     ping_timeout: float = 10.0
 

@@ -283,8 +283,9 @@ class RelayConnection(FrameHandler):
             return None
         started = self.clock()
         try:
-            waiter = await ws.ping()
-            await asyncio.wait_for(waiter, self.config.ping_timeout)
+            async with asyncio.timeout(self.config.ping_timeout):   # sending the ping may block too
+                waiter = await ws.ping()
+                await waiter
         except asyncio.TimeoutError:
             self.health.failure("ping timed out")
             return None
@@ -300,10 +301,17 @@ class RelayConnection(FrameHandler):
         if ws is None:
             raise NotConnected(f"{self.url}: not connected")
         try:
-            await ws.send(text)
+            await asyncio.wait_for(ws.send(text), self.config.send_timeout)
         except ConnectionClosed as exc:
             raise NotConnected(f"{self.url}: {exc}") from None
-        self.health.bytes_out += len(text)
+        except asyncio.TimeoutError:
+            # The relay stopped reading (or the path is dead): this socket is useless. Drop it;
+            # the run loop reconnects, and whatever was waiting on it fails over at once.
+            self.health.failure(f"send timed out after {self.config.send_timeout:g}s")
+            if ws is self._ws:
+                ws.transport.abort()
+            raise NotConnected(f"{self.url}: send timed out") from None
+        self.health.bytes_out += len(text.encode())
 
     async def subscribe(self, sub: SubState) -> None:
         """Register and (when connected) send the REQ; it is re-sent after every reconnect."""

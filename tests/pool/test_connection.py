@@ -390,3 +390,30 @@ def test_a_relay_that_accepts_then_drops_at_once_opens_the_breaker():
         await conn.close()
         await relay.stop()
     arun(go())
+
+
+def test_a_relay_that_stops_reading_cannot_hang_a_send():
+    # The relay's side stops reading: our socket buffers fill and a send would wait forever for
+    # them to drain. Every send is bounded; the stuck connection is dropped and comes back.
+    async def go():
+        relay = await FaultRelay().start()
+        conn = RelayConnection(relay.url, fast_config(send_timeout=0.5, ok_timeout=0.1))
+        assert await conn.wait_connected(5)
+        for ws in list(relay._clients):
+            ws.transport.pause_reading()
+        loop = asyncio.get_running_loop()
+        errors = []
+        for i in range(60):
+            started = loop.time()
+            try:
+                await asyncio.wait_for(conn.publish(make_event(i, content="x" * 400_000)), 10)
+            except asyncio.TimeoutError:
+                errors.append(loop.time() - started)
+            except ConnectionError:
+                errors.append(loop.time() - started)
+                break
+        assert errors and max(errors) < 3        # each gave up in its own time, none hung
+        await until(lambda: conn.health.disconnects >= 1 and conn.connected, timeout=5)
+        await conn.close()
+        await relay.stop()
+    arun(go(), timeout=60)
