@@ -115,8 +115,13 @@ class RelayConnection(FrameHandler):
         """A helper task owned by this connection: referenced until done, cancelled by `close`."""
         task = asyncio.get_running_loop().create_task(coro, name=f"{self.url} helper")
         self._helpers.add(task)
-        task.add_done_callback(self._helpers.discard)
+        task.add_done_callback(self._helper_done)
         return task
+
+    def _helper_done(self, task: asyncio.Task) -> None:
+        self._helpers.discard(task)
+        if not task.cancelled() and task.exception() is not None:   # retrieved: no "never retrieved"
+            self.health.last_error = f"{task.get_name()}: {task.exception()!r}"[:300]
 
     @property
     def connected(self) -> bool:
@@ -153,7 +158,11 @@ class RelayConnection(FrameHandler):
             if self._closing:
                 break
             if failure is None:
-                await self._serve()
+                try:
+                    await self._serve()
+                except Exception as exc:   # a bug must not leave this relay dead for the session
+                    self.health.failure(f"connection task failed: {exc!r}"[:300])
+                    await self._sleep(self.backoff.failed(Failure.NETWORK))
                 continue
             kind, detail = failure
             self.breaker.record_failure()
@@ -182,6 +191,8 @@ class RelayConnection(FrameHandler):
             return Failure.NETWORK, f"connect timed out after {self.config.connect_timeout:g}s"
         except (OSError, InvalidHandshake, ConnectionClosed) as exc:
             return Failure.NETWORK, f"connect failed: {exc}"[:300]
+        except Exception as exc:    # InvalidURI, proxy and TLS oddities: a failure, never a dead task
+            return Failure.NETWORK, f"connect failed: {exc!r}"[:300]
         self.health.sample("connect_ms", (self.clock() - started) * 1000)
         self.health.connects += 1
         # Not a breaker success yet: a relay that accepts and drops at once would reset the count
