@@ -37,13 +37,10 @@ from .config import PoolConfig
 from .health import RelayHealth
 from .notices import NoticeHub, StatusChanged
 from .receiving import FrameHandler
+from .requests import NotConnected, RequestSender
 
 EventSink = Callable[[str, str, bytes], None]          # (url, sub_id, raw event)
 SubSink = Callable[[str, str, str], None]              # (url, sub_id, message) for EOSE / CLOSED
-
-
-class NotConnected(ConnectionError):
-    pass
 
 
 @dataclass
@@ -63,7 +60,7 @@ class SubState:
     eose_event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-class RelayConnection(FrameHandler):
+class RelayConnection(FrameHandler, RequestSender):
     def __init__(self, url: str, config: PoolConfig, *, notices: NoticeHub | None = None,
                  health: RelayHealth | None = None, auth: AuthGate | None = None,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
@@ -261,13 +258,6 @@ class RelayConnection(FrameHandler):
         if delay:
             await self._sleep(delay)
 
-    def _mark_complete(self) -> None:
-        """Subscriptions past EOSE were streamed live until now: complete up to this moment."""
-        now = int(self.wall())
-        for sub in self.subs.values():
-            if sub.eose and sub.closed is None:
-                sub.complete_at = now
-
     def _fail_waiters(self, exc: Exception) -> None:
         for fut in self._ok_waiters.values():
             if not fut.done():
@@ -324,65 +314,6 @@ class RelayConnection(FrameHandler):
             raise NotConnected(f"{self.url}: send timed out") from None
         self.health.bytes_out += len(text.encode())
 
-    async def subscribe(self, sub: SubState) -> None:
-        """Register and (when connected) send the REQ; it is re-sent after every reconnect."""
-        self.subs[sub.sub_id] = sub
-        self.last_used = self.clock()
-        self.start()
-        if self.connected:
-            await self._send_req(sub, sub.filters)
-
-    async def unsubscribe(self, sub_id: str) -> None:
-        self.last_used = self.clock()
-        sub = self.subs.pop(sub_id, None)
-        self._deferred.pop(sub_id, None)
-        if sub is not None and sub.closed is None and self.connected:
-            with contextlib.suppress(NotConnected):
-                await self.send(encode(ClientClose(sub_id)))
-
-    async def _send_req(self, sub: SubState, filters: tuple[Filter, ...]) -> None:
-        if self.health.paused_for() > 0:
-            self._defer(sub)
-            return
-        self._deferred.pop(sub.sub_id, None)     # sent now (a reconnect's resubscribe): not again later
-        sub.sent_at = self.clock()
-        sub.first_event_seen = False
-        sub.eose = False
-        sub.closed = None
-        sub.eose_event.clear()
-        with contextlib.suppress(NotConnected):
-            await self.send(encode(ClientReq(sub.sub_id, filters)))
-
-    def _defer(self, sub: SubState) -> None:
-        """The relay asked us to slow down: hold this REQ until the pause is over. One task sends
-        the held REQs in order, checking the pause again before each (a new signal stretches it)."""
-        sub.eose = False
-        sub.eose_event.clear()
-        if not self._deferred:
-            self._spawn(self._send_deferred())
-        self._deferred[sub.sub_id] = sub
-
-    async def _send_deferred(self) -> None:
-        while self._deferred:
-            wait = self.health.paused_for()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            sub_id, sub = next(iter(self._deferred.items()))
-            del self._deferred[sub_id]
-            if self.subs.get(sub_id) is sub and self.connected:
-                await self._send_req(sub, self._since_filters(sub))
-
-    async def _resubscribe(self) -> None:
-        for sub in list(self.subs.values()):
-            await self._send_req(sub, self._since_filters(sub))
-
-    def _since_filters(self, sub: SubState) -> tuple[Filter, ...]:
-        if sub.complete_at is None:
-            return sub.filters
-        since = max(0, int(sub.complete_at - self.config.resubscribe_margin))
-        return tuple(_with_since(f, since) for f in sub.filters)
-
     async def publish(self, event: Event) -> tuple[bool, str]:
         """Send EVENT and wait for the relay's OK: (accepted, message). Raises NotConnected or
         TimeoutError; an `auth-required:` answer is retried once after authenticating."""
@@ -432,9 +363,3 @@ class RelayConnection(FrameHandler):
 
     def breaker_state(self) -> BreakerState:
         return self.breaker.state
-
-
-def _with_since(f: Filter, since: int) -> Filter:
-    obj = f.to_obj()
-    obj["since"] = max(since, obj.get("since") or 0)
-    return Filter.from_obj(obj)
