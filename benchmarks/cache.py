@@ -79,7 +79,7 @@ def _bench_reads(queries: CacheQueries, user: str, root_id: str) -> None:
     assert tree.size() == THREAD_REPLIES + 1, tree.size()
     _report(f"thread of {THREAD_REPLIES} replies as a tree", _timed(lambda: queries.thread(root_id)), 50)
     _report("profile notes, first page", _timed(lambda: queries.profile_notes(user, limit=50)), 30)
-    sparse = queries.conn.execute("SELECT owner FROM cache_contacts GROUP BY owner HAVING count(*) = 5").fetchone()[0]
+    sparse = queries.conn.execute("SELECT owner FROM cache_contacts GROUP BY owner HAVING count(*) = 5").fetchone()[0].hex()
     _report("home with 5 follows, first page", _timed(lambda: queries.home(sparse, limit=50)), 30)
     _report("notifications, first page", _timed(lambda: queries.notifications(user, limit=50)), None)
 

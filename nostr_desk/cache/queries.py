@@ -59,7 +59,7 @@ class CacheQueries:
     # --- timelines -------------------------------------------------------------------------------
     def home(self, user: str, cursor: Cursor | None = None, limit: int = 50) -> Page[NoteView]:
         """Notes by the people `user` follows (and the user's own), newest first."""
-        count = self.conn.execute("SELECT count(*) FROM cache_contacts WHERE owner = ?", (user,)).fetchone()[0]
+        count = self.conn.execute("SELECT count(*) FROM cache_contacts WHERE owner = ?", (_b(user),)).fetchone()[0]
         if count < SPARSE_FOLLOWS:
             return self._home_sparse([user, *self.follows(user)], cursor, limit)
         # `+n.pubkey` keeps the planner on the time index: walking notes newest-first and testing
@@ -69,7 +69,7 @@ class CacheQueries:
             " WHERE +n.pubkey IN (SELECT followed FROM cache_contacts WHERE owner = :user UNION SELECT :user)"
             f" AND {_AFTER} {_ORDER}"
         )
-        return self._page(sql, {"user": user}, cursor, limit)
+        return self._page(sql, {"user": _b(user)}, cursor, limit)
 
     def _home_sparse(self, authors: list[str], cursor: Cursor | None, limit: int) -> Page[NoteView]:
         """Few follows among many authors: the time index would walk past mostly strangers' notes, so
@@ -87,7 +87,7 @@ class CacheQueries:
             f" SELECT {_NOTE_COLUMNS} FROM m JOIN cache_notes n ON n.id = m.id"
             f" LEFT JOIN cache_profiles p ON p.pubkey = n.pubkey {_ORDER}"
         )
-        return self._page(sql, {f"a{i}": a for i, a in enumerate(authors)}, cursor, limit)
+        return self._page(sql, {f"a{i}": _b(a) for i, a in enumerate(authors)}, cursor, limit)
 
     def profile_notes(self, pubkey: str, cursor: Cursor | None = None, limit: int = 50) -> Page[NoteView]:
         sql = (
@@ -95,7 +95,7 @@ class CacheQueries:
             " LEFT JOIN cache_profiles p ON p.pubkey = n.pubkey"
             f" WHERE n.pubkey = :author AND {_AFTER} {_ORDER}"
         )
-        return self._page(sql, {"author": pubkey}, cursor, limit)
+        return self._page(sql, {"author": _b(pubkey)}, cursor, limit)
 
     def search(self, text: str, cursor: Cursor | None = None, limit: int = 50) -> Page[NoteView]:
         """Notes whose text matches `text` (the store's FTS5 index), newest first."""
@@ -116,15 +116,15 @@ class CacheQueries:
     # --- threads ---------------------------------------------------------------------------------
     def thread(self, note_id: str) -> ThreadNode:
         """The whole thread `note_id` belongs to, as a tree from its root; replies oldest first."""
-        row = self.conn.execute("SELECT root_id FROM cache_notes WHERE id = ?", (note_id,)).fetchone()
-        root = (row[0] if row else None) or note_id
+        row = self.conn.execute("SELECT root_id FROM cache_notes WHERE id = ?", (_b(note_id),)).fetchone()
+        root = (row[0].hex() if row and row[0] else None) or note_id
         sql = (
             f"SELECT {_NOTE_COLUMNS} FROM cache_notes n LEFT JOIN cache_profiles p ON p.pubkey = n.pubkey"
             " WHERE n.id = :root UNION ALL "
             f"SELECT {_NOTE_COLUMNS} FROM cache_notes n LEFT JOIN cache_profiles p ON p.pubkey = n.pubkey"
             " WHERE n.root_id = :root AND n.id != :root"
         )
-        views = self._views(self.conn.execute(sql, {"root": root}).fetchall())
+        views = self._views([_hexed(r) for r in self.conn.execute(sql, {"root": _b(root)})])
         return build_tree(root, views)
 
     # --- notifications ---------------------------------------------------------------------------
@@ -132,8 +132,8 @@ class CacheQueries:
         """Mentions of `user`, replies to and reactions/reposts of the user's notes; newest first."""
         limit = _clamp(limit)
         after = cursor or _FIRST
-        params = {"me": user, "c_at": after.created_at, "c_id": after.id, "limit": limit + 1}
-        rows = self.conn.execute(_NOTIFICATIONS_SQL, params).fetchall()
+        params = {"me": _b(user), "c_at": after.created_at, "c_id": _b(after.id), "limit": limit + 1}
+        rows = [_hexed(r) for r in self.conn.execute(_NOTIFICATIONS_SQL, params)]
         items = [self._notification(user, *row) for row in rows[:limit]]
         items = [n for n in items if n is not None]
         last = rows[limit - 1] if len(rows) > limit else None
@@ -146,12 +146,12 @@ class CacheQueries:
         event = _decode(raw)
         label = {7: "reaction", 6: "repost"}.get(kind, "mention")
         if kind == 1:
-            parent = self.conn.execute("SELECT parent_id FROM cache_notes WHERE id = ?", (event_id,)).fetchone()
+            parent = self.conn.execute("SELECT parent_id FROM cache_notes WHERE id = ?", (_b(event_id),)).fetchone()
             owner = parent and parent[0] and self.conn.execute(
                 "SELECT pubkey FROM cache_notes WHERE id = ?", (parent[0],)
             ).fetchone()
-            if owner and owner[0] == user:
-                label, target = "reply", parent[0]
+            if owner and owner[0].hex() == user:
+                label, target = "reply", parent[0].hex()
         return Notification(label, event_id, author, self.name(author), created_at, target, event.content)
 
     # --- people ----------------------------------------------------------------------------------
@@ -159,28 +159,29 @@ class CacheQueries:
         row = self.conn.execute(
             "SELECT pubkey, event_id, created_at, name, display_name, picture, about, nip05, lud16, content"
             " FROM cache_profiles WHERE pubkey = ?",
-            (pubkey,),
+            (_b(pubkey),),
         ).fetchone()
-        return Profile(*row) if row else None
+        return Profile(*_hexed(row)) if row else None
 
     def name(self, pubkey: str) -> str:
-        row = self.conn.execute("SELECT display_name, name FROM cache_profiles WHERE pubkey = ?", (pubkey,)).fetchone()
+        row = self.conn.execute("SELECT display_name, name FROM cache_profiles WHERE pubkey = ?", (_b(pubkey),)).fetchone()
         return shown_name(pubkey, *(row or (None, None)))
 
     def follows(self, user: str) -> list[str]:
-        rows = self.conn.execute("SELECT followed FROM cache_contacts WHERE owner = ? ORDER BY followed", (user,))
-        return [r[0] for r in rows]
+        rows = self.conn.execute("SELECT followed FROM cache_contacts WHERE owner = ? ORDER BY followed", (_b(user),))
+        return [r[0].hex() for r in rows]
 
     def relays(self, pubkey: str) -> list[tuple[str, bool, bool]]:
         """The NIP-65 list of `pubkey`: (url, read, write)."""
-        rows = self.conn.execute("SELECT url, read, write FROM cache_relays WHERE pubkey = ? ORDER BY url", (pubkey,))
+        rows = self.conn.execute("SELECT url, read, write FROM cache_relays WHERE pubkey = ? ORDER BY url", (_b(pubkey),))
         return [(url, bool(r), bool(w)) for url, r, w in rows]
 
     # --- helpers ---------------------------------------------------------------------------------
     def _page(self, sql: str, params: dict, cursor: Cursor | None, limit: int) -> Page[NoteView]:
         limit = _clamp(limit)
         after = cursor or _FIRST
-        rows = self.conn.execute(sql, {**params, "c_at": after.created_at, "c_id": after.id, "limit": limit + 1}).fetchall()
+        bound = {**params, "c_at": after.created_at, "c_id": _b(after.id), "limit": limit + 1}
+        rows = [_hexed(r) for r in self.conn.execute(sql, bound)]
         # The cursor is the last *row* (not the last shown view): a note whose body the store no
         # longer has is skipped without ending the paging early or showing anything twice.
         last = rows[limit - 1] if len(rows) > limit else None
@@ -206,8 +207,9 @@ class CacheQueries:
             row = self.conn.execute(
                 f"SELECT {_NOTE_COLUMNS} FROM (SELECT :id AS id) AS q"
                 " LEFT JOIN cache_notes n ON n.id = q.id LEFT JOIN cache_profiles p ON p.pubkey = :pk",
-                {"id": e.id, "pk": e.pubkey},
+                {"id": _b(e.id), "pk": _b(e.pubkey)},
             ).fetchone()
+            row = _hexed(row)
             _, _, _, root, parent, display_name, name, picture, reactions, reposts, replies = row
             out.append(
                 NoteView(e.id, e.pubkey, e.created_at, e.content, e.tags, shown_name(e.pubkey, display_name, name),
@@ -270,6 +272,15 @@ def _is_ancestor(node: ThreadNode, candidate: ThreadNode) -> bool:
             return True
         stack.extend(current.children)
     return False
+
+
+def _b(hex_id: str) -> bytes:
+    """Ids and pubkeys are 32-byte BLOBs in the cache tables; hex at the API (and b"" sorts first)."""
+    return bytes.fromhex(hex_id)
+
+
+def _hexed(row: tuple) -> tuple:
+    return tuple(v.hex() if isinstance(v, bytes) else v for v in row)
 
 
 def _clamp(limit: int) -> int:
