@@ -6,12 +6,14 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Collection
 
 from nostr_desk import __version__
 from nostr_desk.app.commands import COMMANDS
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser; with `load`, only those subcommands' modules are imported (see `_to_load`)."""
     parser = argparse.ArgumentParser(
         prog="nostr-desk",
         description="A Nostr relay manager and personal client: an embedded local relay, "
@@ -26,14 +28,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--page", choices=["home", "relays", "monitor", "local-relay", "accounts", "settings"],
                         help="the page the window opens on (window only)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"nostr_desk.app.commands.{name}").register(sub)
+    for module in COMMANDS:
+        if load is None or _command(module) in load:
+            importlib.import_module(f"nostr_desk.app.commands.{module}").register(sub)
+        else:  # a placeholder that keeps the name a valid choice; never chosen (see _to_load)
+            stub = sub.add_parser(_command(module), add_help=False)
+            stub.add_argument("rest", nargs=argparse.REMAINDER)
+            stub.set_defaults(stub=True)
     return parser
 
 
+def _command(module: str) -> str:
+    return module.rstrip("_")  # import_ -> import
+
+
+def _to_load(argv: list[str]) -> set[str] | None:
+    """Which subcommand modules this run needs: those named in argv, or all (None) for the top-level
+    --help, which lists them. Importing every command pulls in asyncio, the pool, the store, keyring
+    and websockets (~0.25 s) — paid by every run, the window's launch included, if done eagerly."""
+    names = {_command(m) for m in COMMANDS}
+    wanted: set[str] = set()
+    for token in argv:
+        if token in ("-h", "--help") and not wanted:
+            return None
+        if token in names:
+            wanted.add(token)
+    return wanted
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_to_load(argv)).parse_args(argv)
+    if getattr(args, "stub", False):  # cannot happen (the chosen name is in argv); stay correct anyway
+        args = build_parser().parse_args(argv)
     if args.command is None:
         return _default(args)
     if getattr(args, "data_dir", "") is None:
