@@ -36,12 +36,13 @@ shot() {  # shot NAME PAGE WAIT
       $nd keys import --data-dir "$d" --label "watching" --npub '"$WATCH"' >/dev/null
     fi
     $nd keys use --data-dir "$d" '"${4:-watching}"' >/dev/null
+    [ "'"$2"'" = local-relay ] && (sleep 2; PYTHONPATH='"$ROOT"' '"$ROOT"'/.venv/bin/python '"$ROOT"'/docs/screenshots/local_client_demo.py 7100 >/dev/null 2>&1) &
     exec $nd --data-dir "$d" --page '"$2"''
 }
 shot home home 12
 [ -n "${ONLY:-}" ] && exit 0
 shot relays relays 10
 shot monitor monitor 40
-shot local-relay local-relay 8
+shot local-relay local-relay 14
 shot accounts accounts 6 me
 shot settings settings 5

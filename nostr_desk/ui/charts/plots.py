@@ -60,14 +60,16 @@ class RelayPlot(pg.PlotWidget):
         return item
 
     def redraw(self, book: SeriesBook, metric: str, urls: dict[str, str], since: float, now: float,
-               gap: float = 0.0) -> int:
+               gap: float = 0.0, spread: float = 0.0) -> int:
         """Draw `metric` for the relays in `urls` (url → colour); hidden relays are cleared. Points drawn."""
         drawn = 0
         for url, item in list(self.curves.items()):
             if url not in urls:
                 item.setData([], [])
-        for url, colour in urls.items():
+        for n, (url, colour) in enumerate(urls.items()):
             t, v = book.window(url, metric, since)
+            if spread:  # lines at the same level (all "connected") drawn just apart, not on top
+                v = v + n * spread
             if gap and len(t) > 1:
                 t, v = break_gaps(t, v, gap)
             self.curve(url, colour).setData(t, v, stepMode="left" if self.step else None)

@@ -179,7 +179,8 @@ class MonitorPage(Page):
         metric = LATENCY[self.latency_box.currentText()]
         gap = 3 * (self.services.pool.config.ping_interval if self._has_ping() else 30.0)
         drawn = self.latency.redraw(self.book, metric, urls, since, now, gap=gap)
-        drawn += self.status.redraw(self.book, "status", urls, since, now, gap=5.0)
+        drawn += self.status.redraw(self.book, "status", urls, since, now, gap=5.0,
+                                    spread=0.15 / max(len(urls), 1))
         drawn += self.events.redraw(self.book, "events", urls, since, now, gap=5.0)
         drawn += self.rate_limits.redraw(self.book, RATE_LIMITS, urls, since, now, gap=5.0)
         drawn += self.failures.redraw(self.book, FAILURES, urls, since, now, gap=5.0)
