@@ -17,7 +17,9 @@ class DeliveryBook:
         if report is None:
             self.states.setdefault(event_id, {})
             return
-        self.states[event_id] = {o.url: o.state for o in report.outcomes}
+        # pool.PublishReport has .outcomes, posting.Delivery has .relays: both carry url and state
+        items = getattr(report, "outcomes", None) or getattr(report, "relays", ())
+        self.states[event_id] = {o.url: o.state for o in items}
 
     def result(self, result: Any) -> None:
         relays = self.states.setdefault(result.event_id, {})

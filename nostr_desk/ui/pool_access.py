@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nostr_desk.protocol import nip65
+from nostr_desk.protocol.filters import Filter
 from nostr_desk.protocol.relay_url import normalize
 from nostr_desk.ui.models.relays import RelayRow
 
@@ -64,8 +66,37 @@ class PoolAccess:
     async def nip11(self, url: str) -> Any:
         return await self.pool.relay_info(url)
 
+    def me(self) -> str:
+        keys = self.services.vault
+        account = keys.active if keys is not None else None
+        if account is None:
+            raise LookupError("there is no account yet: add one on the Accounts page")
+        return account.pubkey
+
     async def import_list(self) -> int:
-        raise LookupError("importing a relay list needs an account and the cache")
+        """The account's newest published kind 10002 → the user's relays (added or re-flagged)."""
+        me = self.me()
+        events = await self.pool.fetch([Filter(authors=frozenset({me}), kinds=frozenset({10002}))])
+        events = [e for e in events if e.kind == 10002 and e.pubkey == me]
+        if not events:
+            return 0
+        newest = max(events, key=lambda e: (e.created_at, e.id))
+        count = 0
+        for entry in nip65.parse_event(newest):
+            try:
+                url = normalize(entry.url)
+            except ValueError:
+                continue  # someone else's client wrote a bad URL: skip it, keep the rest
+            if self.relay_list.get(url) is None:
+                self.relay_list.add(url, read=entry.read, write=entry.write)
+            else:
+                self.relay_list.set_flags(url, read=entry.read, write=entry.write)
+            count += 1
+        return count
 
     async def publish_list(self) -> str:
-        raise LookupError("publishing a relay list needs an account with a key")
+        """The user's relays and flags, signed and published as their kind 10002 list."""
+        entries = [nip65.RelayEntry(i.url, i.read, i.write) for i in self.relay_list.items.values()
+                   if i.read or i.write]
+        _event, delivery = await self.services.actions.publish_relay_list(entries)
+        return delivery.summary() if delivery is not None else "stored locally; no write relays to send it to"

@@ -141,3 +141,41 @@ def test_rate_limited_answers_are_shown(qtbot, config, services, run):
         qtbot.waitUntil(lambda: "No pending publishes" in window.pending_state.text(), timeout=5000)
     finally:
         run(relay.stop())
+
+
+def test_publish_then_import_relay_list(qtbot, config, services, run, tmp_path):
+    """Publish the edited list (kind 10002) to a relay; a fresh install with the same key imports it."""
+    from nostr_desk.app.services import Services
+    from tests.ui.helpers import fast_pool
+    if services.vault is None:
+        pytest.skip("no keyring")
+    account = services.vault.generate("me")
+    services.vault.use(account.pubkey)
+    relay = run(FaultRelay().start())
+    try:
+        window = open_window(qtbot, config, services)
+        page = window.page(RelaysPage)
+        add_via_page(qtbot, page, relay.url)
+        page.select(relay.url)
+        page.read_box.setChecked(False)  # write-only
+        qtbot.waitUntil(lambda: row_of(page, relay.url).status == "connected", timeout=5000)
+        run(page.publish_list())
+        assert "accepted by 1 of 1" in page.message.text()
+        lists = [e for e in relay.events.values() if e.kind == 10002]
+        assert len(lists) == 1 and lists[0].tags == [["r", relay.url, "write"]]
+
+        other = Services(config.__class__(data_dir=tmp_path / "other", relay_port=0), pool_config=fast_pool())
+        run(other.start())
+        try:
+            other.vault.import_key(services.vault.vault.load(account.pubkey).secret_bytes().hex())
+            other.relay_list.add(relay.url)  # somewhere to read from
+            window2 = open_window(qtbot, other.config, other)
+            page2 = window2.page(RelaysPage)
+            run(page2.import_list())
+            assert "Imported 1 relay from" in page2.message.text()
+            item = other.relay_list.get(relay.url)
+            assert (item.read, item.write) == (False, True)
+        finally:
+            run(other.aclose())
+    finally:
+        run(relay.stop())

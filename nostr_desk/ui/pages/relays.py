@@ -233,11 +233,12 @@ class RelaysPage(Page):
         self.say("Looking for your relay list (kind 10002)…")
         try:
             count = await self.access.import_list()
-        except Exception as exc:
+        except (LookupError, ValueError, PoolFull) as exc:
             self.say(f"Could not import your relay list: {exc}", error=True)
             return
+        self._changed()
         self.refresh()
-        self.say(f"Imported {count} relays from your published list." if count
+        self.say(f"Imported {count} relay{'s' if count != 1 else ''} from your published list." if count
                  else "No published relay list found for this account.")
 
     async def publish_list(self) -> None:
@@ -246,6 +247,8 @@ class RelaysPage(Page):
         try:
             report = await self.access.publish_list()
         except Exception as exc:
+            if not getattr(exc, "user_facing", False):
+                raise  # a bug: the error dialog shows it
             self.say(f"Could not publish your relay list: {exc}", error=True)
             return
         self.say(f"Relay list published: {report}.")
