@@ -68,6 +68,19 @@ class Delivery:
     def pending(self) -> list[str]:
         return [r.url for r in self.relays if r.state == ob.RELAY_PENDING]
 
+    # The read side of the pool's `PublishReport`, so code written against it keeps working.
+    @property
+    def outcomes(self) -> tuple[RelayDelivery, ...]:
+        return self.relays
+
+    @property
+    def tried(self) -> int:
+        return len(self.relays)
+
+    @property
+    def delivered(self) -> bool:
+        return self.accepted > 0
+
     def summary(self) -> str:
         return f"accepted by {self.accepted} of {len(self.relays)} relays"
 
