@@ -15,6 +15,7 @@ really belongs to the account it is filed under.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import keyring
@@ -65,6 +66,20 @@ class NoSecret(VaultError):
 
 class SecretMismatch(VaultError):
     """The keyring entry for an account holds a key that is not that account's (or is unreadable)."""
+
+
+def _default_backend() -> KeyringBackend:
+    """keyring's choice, or KeyringUnavailable when its configuration names a backend that cannot be
+    loaded (PYTHON_KEYRING_BACKEND=keyrings.alt.… without keyrings.alt installed raised a bare
+    ModuleNotFoundError out of keyring, a traceback for the user)."""
+    try:
+        return keyring.get_keyring()
+    except (ImportError, AttributeError, ValueError) as exc:
+        name = os.environ.get("PYTHON_KEYRING_BACKEND")
+        where = f"PYTHON_KEYRING_BACKEND={name!r}" if name is not None else "keyring's configuration (keyringrc.cfg)"
+        raise KeyringUnavailable(
+            f"the keyring backend named by {where} cannot be loaded ({exc}). Unset it, or install that "
+            "backend, so that the system's Secret Service is used.", name or "unloadable backend") from None
 
 
 def backend_name(backend: KeyringBackend) -> str:
@@ -159,7 +174,7 @@ class KeyVault:
         trusted: frozenset[str] = frozenset(),
     ) -> None:
         """`trusted` names extra backend classes the caller vouches for (test doubles)."""
-        found = keyring.get_keyring() if backend is None else backend
+        found = _default_backend() if backend is None else backend
         self._backend = resolve_secure(found, trusted)
         self._service = service
         self._session_only = False

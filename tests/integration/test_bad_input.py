@@ -57,3 +57,9 @@ def test_the_window_without_a_display_is_refused_in_one_line(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     result = nostr_desk("--data-dir", str(tmp_path / "data"), env=env)
     assert "no display" in assert_clean_failure(result, 2)  # not Qt's abort (exit -6) and its plugin dump
+
+
+def test_a_keyring_backend_that_is_not_installed_is_named_not_a_traceback(tmp_path: Path):
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring")  # keyrings.alt: absent
+    result = nostr_desk("keys", "generate", "--data-dir", str(tmp_path / "data"), env=env)
+    assert "PYTHON_KEYRING_BACKEND" in assert_clean_failure(result, 3)
