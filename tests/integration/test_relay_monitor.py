@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
 from .conftest import RelayProcess, assert_clean_failure, closed_port, nostr_desk
 
 
@@ -19,7 +23,14 @@ def test_monitor_measures_the_running_relay_then_ctrl_c_stops_it_cleanly(relay: 
     assert isinstance(last["connect_ms"], float) and isinstance(last["ping_ms"], float)
     assert last["eose_ms"] is not None  # its REQ was answered
 
-    code, out, err = relay.interrupt()
+    with connect(relay.url, open_timeout=10) as client:  # a client still connected at Ctrl-C
+        client.send(json.dumps(["REQ", "s", {"limit": 1}]))
+        assert json.loads(client.recv(timeout=10))[0] in ("AUTH", "EOSE")
+        code, out, err = relay.interrupt()
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                client.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001  # "going away", not a dropped socket
     assert code == 0, err
     assert "relay stopped" in out and "Traceback" not in err
 
