@@ -118,6 +118,10 @@ class MonitorPage(Page):
             self.access = PoolAccess(services.pool, services)
             for url, metric, t, v in load_history(services, since=time.time() - max(WINDOWS.values())):
                 self.book.add(url, metric, t, v)
+            relay_list = services.relay_list
+            for url in self.book.urls():  # the user's relays have their history drawn at once
+                if relay_list is None or relay_list.get(url) is not None:
+                    self._ensure_relay(url)
         else:
             self.empty.setText("The relay pool is not running, so there is nothing to chart. "
                                + services.problems.get("pool", ""))
