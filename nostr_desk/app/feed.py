@@ -3,14 +3,17 @@
 On start (and whenever the account or the relay list changes): fetch the user's profile, contacts and
 relay list; then hold one live subscription for the follows' notes and profiles and for mentions of
 the user. Events land in the store through the pool (with provenance) and the cache projects them;
-this only decides *what* to read. A deeper first-run backfill belongs to app/backfill.py.
+this only decides *what* to read. The first time an account is used here, app/backfill.py fetches
+its history first (the follows' recent notes, by each author's NIP-65 write relays), with progress.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
 from typing import Any
 
 from nostr_desk.protocol.filters import Filter
@@ -28,6 +31,7 @@ class LiveFeed:
         self._drains: list[asyncio.Task] = []
         self._task: asyncio.Task | None = None
         self.user: str | None = None
+        self.listeners: list[Any] = []  # called with a progress sentence (the Home page shows it)
 
     def restart(self) -> None:
         """Re-plan the subscriptions (account or relays changed); returns at once."""
@@ -43,6 +47,8 @@ class LiveFeed:
         if pool is None or self.user is None or not pool.read_relays:
             return
         me = self.user
+        if self._first_time(me):
+            await self._backfill(pool, me)
         mine = Filter(authors=frozenset({me}), kinds=frozenset({0, 3, 10002}))
         follows: list[str] = []
         try:
@@ -63,6 +69,45 @@ class LiveFeed:
         sub = await pool.subscribe(filters, emit_events=True)
         self.subs.append(sub)
         self._drains.append(asyncio.get_running_loop().create_task(self._drain(sub), name="feed drain"))
+
+    # --- first-run backfill (app/backfill.py): once per account and data folder --------------------
+    def _marker(self) -> Any:
+        return self.s.config.paths.data_dir / "backfilled.json"
+
+    def _first_time(self, me: str) -> bool:
+        try:
+            done = json.loads(self._marker().read_text())
+        except (OSError, ValueError):
+            done = {}
+        return not (isinstance(done, dict) and done.get(me))
+
+    async def _backfill(self, pool: Any, me: str) -> None:
+        from nostr_desk.app.backfill import backfill
+
+        self._say("Fetching your profile, contacts and the notes of the people you follow…")
+        try:
+            result = await backfill(pool, me, progress=lambda p: self._say(f"Fetching {p.line()}"))
+        except Exception:
+            log.exception("backfill failed")
+            self._say("Could not fetch your history; new notes will still arrive.")
+            return
+        self._say(f"Fetched {result.events:,} events for {result.follows:,} follows"
+                  + ("." if result.complete else " (stopped at the time limit; more arrive as you read)."))
+        if result.complete:
+            self._mark_done(me)
+
+    def _mark_done(self, me: str) -> None:
+        try:
+            done = json.loads(self._marker().read_text())
+        except (OSError, ValueError):
+            done = {}
+        done = done if isinstance(done, dict) else {}
+        done[me] = int(time.time())
+        self._marker().write_text(json.dumps(done))
+
+    def _say(self, text: str) -> None:
+        for listener in list(self.listeners):
+            listener(text)
 
     @staticmethod
     async def _drain(sub: Any) -> None:

@@ -155,5 +155,8 @@ def test_feed_reads_the_follows_notes_from_a_relay(qtbot, config, services, me, 
             page.banner.click()
         row = next(r for r in page.timeline.model_.rows() if r.note.content == "from the relay")
         assert row.note.author_name == "Friendly"
+        # the first-run backfill ran once for this account, with progress shown, and is remembered
+        qtbot.waitUntil(lambda: (config.data_dir / "backfilled.json").exists(), timeout=10000)
+        assert me in (config.data_dir / "backfilled.json").read_text()
     finally:
         run(relay.stop())

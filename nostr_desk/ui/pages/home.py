@@ -145,6 +145,8 @@ class HomePage(Page):
         bridge.events_tick.connect(self.on_events)
         if services.cache is not None:
             services.cache.listeners.append(self._projected)
+        if getattr(services, "feed", None) is not None:
+            services.feed.listeners.append(self._feed_progress)
         self.reload()
 
     def on_changed(self, what: str) -> None:
@@ -158,6 +160,11 @@ class HomePage(Page):
     def _projected(self, _count: int) -> None:
         if self.user is not None and not self.loading:
             spawn(self.check_new(), "check new notes")
+
+    def _feed_progress(self, text: str) -> None:
+        self.say(text)
+        if self.stack.currentWidget() is self.empty and self.user is not None:
+            self.empty.setText(text)
 
     def current_user(self) -> str | None:
         keys = getattr(self.services, "vault", None)
