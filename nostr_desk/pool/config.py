@@ -68,6 +68,7 @@ class PoolConfig:
     health_persist: bool = True        # write samples to the store's health_samples table
     health_retention_days: float = 30.0
     subscription_queue: int = 10_000   # unread events a live subscription keeps (oldest dropped)
+    fetch_max_events: int = 50_000     # a fetch keeps at most this many (and its limits' worth)
 
     # --- NIP-42 ------------------------------------------------------------------------------------
     auth_default: AuthPolicy = "ask"

@@ -45,6 +45,15 @@ class PoolFull(RuntimeError):
     """More relays than `max_connections` were asked for."""
 
 
+def fetch_cap(filters: Sequence[Filter], relays: int, ceiling: int) -> int:
+    """How many events a fetch keeps: every relay's full answer to the filters' limits (the relays
+    may hold different events), never more than `ceiling`, so a relay that ignores `limit` (or a
+    filter without one) cannot grow a fetch without end."""
+    if all(f.limit is not None for f in filters):
+        return max(1, min(ceiling, sum(f.limit or 0 for f in filters) * max(relays, 1)))
+    return ceiling
+
+
 class Ingest:
     """What the pool writes to the store: verified events (with their relay), provenance of copies
     dropped as duplicates, health samples. Batched, through the store's single writer."""
@@ -197,14 +206,18 @@ class RelayPool:
             return None
 
     async def subscribe(self, filters: Sequence[Filter], relays: Iterable[str] | None = None, *,
-                        emit_events: bool = False, max_queue: int | None = None) -> Subscription:
+                        emit_events: bool = False, max_queue: int | None = None,
+                        _fetch: bool = False) -> Subscription:
         """A live subscription: `async for event in sub`, `await sub.close()` (or `async with`).
         Up to `max_queue` unread events are kept (default `subscription_queue`; 0 = unbounded)."""
         filters = tuple(filters)
-        sub = Subscription(f"nd{next(self._ids)}", filters, self._read_targets(filters, relays),
+        targets = self._read_targets(filters, relays)
+        if _fetch:
+            max_queue = fetch_cap(filters, len(targets), self.config.fetch_max_events)
+        sub = Subscription(f"nd{next(self._ids)}", filters, targets,
                            ingest=self.ingest, notices=self.notices, shared=self.verified,
                            offload_at=self.config.verify_batch_offload, emit_events=emit_events,
-                           on_close=lambda s: self._subs.pop(s.id, None),
+                           on_close=lambda s: self._subs.pop(s.id, None), keep_first=_fetch,
                            max_queue=self.config.subscription_queue if max_queue is None else max_queue)
         self._subs[sub.id] = sub
         await sub.start()
@@ -215,7 +228,7 @@ class RelayPool:
         """Stored events matching `filters` from the chosen relays, NIP-01 order. Waits for every
         relay's EOSE up to `timeout` (default `eose_timeout`); slow relays' partial results count."""
         async with (self._background if background else self._user):
-            sub = await self.subscribe(filters, relays, max_queue=0)   # a fetch keeps all it asked for
+            sub = await self.subscribe(filters, relays, _fetch=True)   # keeps what it asked for, no more
             try:
                 await sub.wait_eose(self.config.eose_timeout if timeout is None else timeout)
                 return sorted(sub.drain(), key=sort_key)

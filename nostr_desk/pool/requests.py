@@ -34,12 +34,15 @@ class RequestSender:
                 sub.complete_at = now
 
     async def subscribe(self: RelayConnection, sub: SubState) -> None:
-        """Register and (when connected) send the REQ; it is re-sent after every reconnect."""
+        """Register and (when connected) send the REQ; it is re-sent after every reconnect.
+
+        The send runs in a helper task: a relay whose socket is stuck (it stopped reading) holds
+        up its own REQ for up to `send_timeout`, never the caller nor the other relays' REQs."""
         self.subs[sub.sub_id] = sub
         self.last_used = self.clock()
         self.start()
         if self.connected:
-            await self._send_req(sub, sub.filters)
+            self._spawn(self._send_req(sub, sub.filters))
 
     async def unsubscribe(self: RelayConnection, sub_id: str) -> None:
         self.last_used = self.clock()
@@ -50,6 +53,8 @@ class RequestSender:
                 await self.send(encode(ClientClose(sub_id)))
 
     async def _send_req(self: RelayConnection, sub: SubState, filters: tuple[Filter, ...]) -> None:
+        if self.subs.get(sub.sub_id) is not sub:
+            return          # unsubscribed before this (spawned) send ran: no REQ after the CLOSE
         if self.health.paused_for() > 0:
             self._defer(sub)
             return

@@ -35,7 +35,8 @@ _DONE = object()
 class Subscription:
     def __init__(self, sub_id: str, filters: tuple[Filter, ...], connections: list[RelayConnection], *,
                  ingest: Ingest, notices: NoticeHub, shared: VerifiedCache, offload_at: int,
-                 emit_events: bool, on_close: Callable[[Subscription], None], max_queue: int = 0) -> None:
+                 emit_events: bool, on_close: Callable[[Subscription], None], max_queue: int = 0,
+                 keep_first: bool = False) -> None:
         self.id = sub_id
         self.filters = filters
         self.connections = {c.url: c for c in connections}
@@ -46,7 +47,10 @@ class Subscription:
         self._on_close = on_close
         # Bounded for live subscriptions: a consumer that stops reading loses the oldest events
         # (they are in the store anyway) instead of letting a chatty relay grow memory without end.
+        # A fetch keeps the first arrivals instead (`keep_first`): relays send newest first, so what
+        # a relay sends past its filters' limits is the least wanted part.
         self._queue: asyncio.Queue = asyncio.Queue(max_queue)
+        self.keep_first = keep_first
         self.dropped = 0
         self._states: dict[str, SubState] = {}
         self._flush_task: asyncio.Task | None = None
@@ -56,10 +60,10 @@ class Subscription:
         self.received = 0
 
     async def start(self) -> None:
+        for url in self.connections:
+            self._states[url] = SubState(self.id, self.filters, self._on_event, self._on_eose, self._on_closed)
         for url, conn in self.connections.items():
-            state = SubState(self.id, self.filters, self._on_event, self._on_eose, self._on_closed)
-            self._states[url] = state
-            await conn.subscribe(state)
+            await conn.subscribe(self._states[url])     # returns at once: the REQ is sent by conn
 
     # --- hot path ------------------------------------------------------------------------------------
     def _on_event(self, url: str, sub_id: str, raw: bytes) -> None:
@@ -100,6 +104,9 @@ class Subscription:
 
     def _put(self, item: object) -> None:
         if self._queue.full():
+            if self.keep_first and item is not _DONE:
+                self.dropped += 1
+                return
             self._queue.get_nowait()
             self.dropped += 1
         self._queue.put_nowait(item)
@@ -120,10 +127,12 @@ class Subscription:
 
     async def wait_eose(self, timeout: float) -> set[str]:
         """Wait for every relay's EOSE (or CLOSED/drop) up to `timeout`; the URLs that finished."""
-        waits = {url: asyncio.ensure_future(s.eose_event.wait()) for url, s in self._states.items()}
-        if waits:
-            _, pending = await asyncio.wait(waits.values(), timeout=timeout)
-            for fut in pending:
+        waits = [asyncio.ensure_future(s.eose_event.wait()) for s in self._states.values()]
+        try:
+            if waits:
+                await asyncio.wait(waits, timeout=timeout)
+        finally:        # also when the caller is cancelled: no waiter outlives this call
+            for fut in waits:
                 fut.cancel()
         await self.settle()
         return {url for url, s in self._states.items() if s.eose}
@@ -151,8 +160,7 @@ class Subscription:
         if self._closed:
             return
         self._closed = True
-        for url, conn in self.connections.items():
-            await conn.unsubscribe(self.id)
+        await asyncio.gather(*(c.unsubscribe(self.id) for c in self.connections.values()))
         if self._flush_task is not None:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

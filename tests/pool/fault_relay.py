@@ -38,6 +38,7 @@ class Faults:
     notice_on_connect: str | None = None
     late_challenge: bool = False          # send AUTH only after the first auth-required: answer
     close_on_connect: bool = False        # accept the upgrade, then close at once
+    ignore_limit: bool = False            # serve every match, whatever the filter's limit says
 
 
 @dataclass
@@ -128,6 +129,8 @@ class FaultRelay:
         if self.faults.closed_prefix:
             await self._send(ws, state, ["CLOSED", sub_id, self.faults.closed_prefix])
             return
+        if self.faults.ignore_limit:
+            filters = [{k: v for k, v in f.items() if k != "limit"} for f in filters]
         parsed = [Filter.from_obj(f) for f in filters]
         for ev in select(list(self.events.values()), parsed):
             await self._send(ws, state, ["EVENT", sub_id, self._corrupt(ev.to_obj())])

@@ -46,7 +46,10 @@ def test_bad_copy_from_one_relay_good_from_another(store, fault):
         got = await pool.fetch(KIND1, timeout=5, relays=[evil.url, good.url])
         assert sorted(e.id for e in got) == sorted(e.id for e in evs)
         h = pool.health()
-        assert h[evil.url].verify_failures == 20 and h[good.url].verify_failures == 0
+        # Each bad copy failed verification, unless the good copy had arrived first (then the bad
+        # one was dropped as a duplicate unseen): which socket is read first is up to the OS.
+        assert h[evil.url].verify_failures + h[evil.url].duplicates == 20 and h[evil.url].verify_failures > 0
+        assert h[good.url].verify_failures == 0
         await pool.close()
         for r in (evil, good):
             await r.stop()
