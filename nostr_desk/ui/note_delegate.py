@@ -83,6 +83,17 @@ class NoteDelegate(QStyledItemDelegate):
         doc.documentLayout().draw(painter, ctx)
         painter.restore()
 
+    def on_name(self, rect: Any, row: NoteRow, pos: Any) -> bool:
+        """Is `pos` on the author's name (the bold start of the first line) of the note drawn in `rect`?"""
+        from PySide6.QtGui import QFont, QFontMetrics
+        font = QFont(self.parent().font() if self.parent() is not None else QFont())
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        left = rect.left() + PAD + row.depth * INDENT
+        top = rect.top() + PAD
+        return left <= pos.x() <= left + metrics.horizontalAdvance(row.note.author_name) \
+            and top <= pos.y() <= top + metrics.height()
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
         row: NoteRow | None = index.data(ROW_ROLE)
         if row is None:

@@ -160,3 +160,15 @@ def test_feed_reads_the_follows_notes_from_a_relay(qtbot, config, services, me, 
         assert me in (config.data_dir / "backfilled.json").read_text()
     finally:
         run(relay.stop())
+
+
+def test_clicking_a_name_opens_the_profile(qtbot, config, services, me):
+    from PySide6.QtCore import QPoint, Qt
+    window = open_window(qtbot, config, services)
+    page = window.page(HomePage)
+    post_via_composer(qtbot, page, "click my name")
+    view = page.timeline
+    rect = view.visualRect(view.model_.index(0, 0))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 14, rect.top() + 16))
+    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.profile_box, timeout=5000)
+    assert page.profile.model_.rowCount() == 1

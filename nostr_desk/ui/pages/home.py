@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QPushButton,
                                QStackedWidget, QVBoxLayout, QWidget)
 
@@ -38,6 +38,8 @@ def flatten(node: Any, depth: int = 0) -> list[tuple[Any, int]]:
 
 
 class NoteList(QListView):
+    name_clicked = Signal(str)  # the author's pubkey, when their name at the top of a note is clicked
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model_ = NotesModel(self)
@@ -48,6 +50,13 @@ class NoteList(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setWordWrap(True)
         self.setUniformItemSizes(False)
+
+    def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802 (Qt naming)
+        super().mouseReleaseEvent(event)
+        index = self.indexAt(event.position().toPoint())
+        row = index.data(ROW_ROLE) if index.isValid() else None
+        if row is not None and self.itemDelegate().on_name(self.visualRect(index), row, event.position().toPoint()):
+            self.name_clicked.emit(row.note.pubkey)
 
     def selected(self) -> NoteRow | None:
         # selectedRows() wants every column selected; a list view selects column 0 only.
@@ -116,6 +125,9 @@ class HomePage(Page):
             view.doubleClicked.connect(lambda index, v=view: self.open_thread(v.model_.row(index.row()).note.id))
             view.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.timeline.verticalScrollBar().valueChanged.connect(self._maybe_more)
+        for view in (self.timeline, self.thread, self.profile):
+            view.name_clicked.connect(self.open_profile)
+            view.setMouseTracking(True)
 
         actions = QHBoxLayout()
         self.action_buttons: dict[str, QPushButton] = {}
