@@ -54,6 +54,9 @@ def fetch_cap(filters: Sequence[Filter], relays: int, ceiling: int) -> int:
     return ceiling
 
 
+BATCH_CAP = 20_000      # rows an Ingest batch holds before it goes to the writer without waiting for a tick
+
+
 class Ingest:
     """What the pool writes to the store: verified events (with their relay), provenance of copies
     dropped as duplicates, health samples. Batched, through the store's single writer."""
@@ -80,22 +83,30 @@ class Ingest:
     def duplicate_seen(self, event_id: str | None, url: str) -> None:
         if self._store is not None and event_id is not None:
             self._sources.append((event_id, url, int(self.wall())))
+            if len(self._sources) >= BATCH_CAP:     # five relays streaming fast: bound the batch
+                self.flush()
 
     def sample(self, url: str, at: float, metric: str, value: float) -> None:
         if self.persist_health:
             self._samples.append((url, at, metric, value))
+            if len(self._samples) >= BATCH_CAP:
+                self.flush()
 
     def flush(self) -> asyncio.Future | None:
-        """Hand the batches to the writer thread; a future for the last write (or None)."""
+        """Hand the batches to the writer thread; a future for the last write (or None). A closed
+        store drops the batches (counted in `store_errors`) rather than raising into the ticker."""
         if self._store is None:
             return None
         fut = None
-        if self._sources:
-            rows, self._sources = self._sources, []
-            fut = self._store.run_in_writer(lambda conn: ob.add_sources(conn, rows))
-        if self._samples:
-            rows2, self._samples = self._samples, []
-            fut = self._store.run_in_writer(lambda conn: health_log.append(conn, rows2))
+        sources, self._sources = self._sources, []
+        samples, self._samples = self._samples, []
+        try:
+            if sources:
+                fut = self._store.run_in_writer(lambda conn: ob.add_sources(conn, sources))
+            if samples:
+                fut = self._store.run_in_writer(lambda conn: health_log.append(conn, samples))
+        except StoreError:
+            self.store_errors += 1
         return asyncio.wrap_future(fut) if fut is not None else None
 
 
@@ -122,7 +133,10 @@ class RelayPool:
         self._background = asyncio.Semaphore(config.background_concurrency)
         self._subs: dict[str, Subscription] = {}
         self._ids = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task] = set()          # the ticker
+        self._retrying: dict[str, asyncio.Task] = {}    # event id -> its retry, started by the ticker
+        self.ticker_errors = 0
+        self.last_ticker_error = ""
         self._closed = False
 
     # --- relays ----------------------------------------------------------------------------------------
@@ -279,20 +293,38 @@ class RelayPool:
             self._tasks.add(task)
 
     async def _ticker(self) -> None:
-        last_prune = 0.0
+        last_prune: float | None = None
         while not self._closed:
             await asyncio.sleep(self.config.outbox_retry_interval)
-            self.ingest.flush()
-            if self.store is not None and self.clock() - last_prune > 3600:
-                last_prune = self.clock()
-                cutoff = self.wall() - self.config.health_retention_days * 86400
-                self.store.run_in_writer(lambda conn: health_log.prune(conn, cutoff))
-            for event_id in self.publisher.retry_ids():
-                if not self.publisher.busy(event_id):
-                    async with self._background:
-                        with contextlib.suppress(Exception):
-                            await self.publisher.deliver(event_id)
-            await self._close_idle()
+            try:
+                self.ingest.flush()
+                if self.store is not None and (last_prune is None or self.clock() - last_prune > 3600):
+                    last_prune = self.clock()
+                    cutoff = self.wall() - self.config.health_retention_days * 86400
+                    self.store.run_in_writer(lambda conn: health_log.prune(conn, cutoff))
+                self._start_retries()
+                await self._close_idle()
+            except Exception as exc:   # one bad tick (a closed store, a bug) must not end the retries
+                self.ticker_errors += 1
+                self.last_ticker_error = repr(exc)[:300]
+
+    def _start_retries(self) -> None:
+        """One retry task per pending publish, side by side within the background budget: a publish
+        waiting on a relay that never answers does not hold up the others on every tick."""
+        for event_id in self.publisher.retry_ids():
+            if event_id in self._retrying or self.publisher.busy(event_id):
+                continue
+            task = asyncio.get_running_loop().create_task(self._retry(event_id), name=f"retry {event_id[:8]}")
+            self._retrying[event_id] = task
+            task.add_done_callback(lambda _t, i=event_id: self._retrying.pop(i, None))
+
+    async def _retry(self, event_id: str) -> None:
+        async with self._background:
+            try:
+                await self.publisher.deliver(event_id)
+            except Exception as exc:       # the outbox keeps it; the next tick tries again
+                self.ticker_errors += 1
+                self.last_ticker_error = repr(exc)[:300]
 
     async def _close_idle(self) -> None:
         """Close connections the pool opened for someone else's relay list once nothing uses them."""
@@ -304,9 +336,10 @@ class RelayPool:
     async def close(self) -> None:
         """Stop: close subscriptions, connections, and flush what is due to the store."""
         self._closed = True
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._retrying.values()]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
@@ -315,4 +348,7 @@ class RelayPool:
         await asyncio.gather(*(c.close() for c in self.connections.values()), return_exceptions=True)
         fut = self.ingest.flush()
         if fut is not None:
-            await fut
+            try:
+                await fut
+            except Exception:       # the store went first (or failed): what was due is counted lost
+                self.ingest.store_errors += 1

@@ -268,3 +268,55 @@ def test_challenge_sent_only_after_auth_required(db):
 
     arun(go())
     store.close()
+
+
+def test_a_stuck_retry_does_not_hold_up_other_publishes(db):
+    # One pending publish waits on a relay that never answers OK; another's relay comes back.
+    # Retries run side by side (within the background budget), so the second is not queued
+    # behind the first one's timeout on every tick.
+    store = open_store(db)
+
+    async def go():
+        import asyncio
+        silent = await FaultRelay(faults=Faults(silent_on_event=True)).start()
+        back = await FaultRelay().start()
+        back_url = back.url
+        await back.stop()
+        pool = RelayPool(fast_config(ok_timeout=2.0, connect_timeout=0.2), store)
+        stuck, later = make_event(30), make_event(31)
+        assert (await pool.publish(stuck, [silent.url])).pending
+        assert (await pool.publish(later, [back_url])).pending
+        await back.start()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await until(lambda: later.id in back.events, timeout=10)
+        assert loop.time() - started < 1.2
+        await pool.close()
+        for r in (silent, back):
+            await r.stop()
+
+    arun(go())
+    store.close()
+
+
+def test_closing_the_store_first_does_not_break_the_pool(db):
+    # Shutdown order mistakes happen: the pool's background work and close() survive a closed
+    # store (what could not be written is counted), and no task is left behind.
+    store = open_store(db)
+
+    async def go():
+        import asyncio
+        relay = await FaultRelay().start()
+        relay.add(make_event(1))
+        pool = RelayPool(fast_config(outbox_retry_interval=0.05), store)
+        await pool.fetch([__import__("nostr_desk.protocol.filters", fromlist=["Filter"]).Filter.from_obj({"kinds": [1]})],
+                         timeout=3, relays=[relay.url])
+        store.close()
+        await asyncio.sleep(0.2)                 # a few ticks with nowhere to write
+        ticker = next(iter(pool._tasks))
+        assert not ticker.done()
+        await pool.close()
+        assert pool.ingest.store_errors >= 1
+        await relay.stop()
+
+    arun(go())
