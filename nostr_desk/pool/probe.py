@@ -18,16 +18,24 @@ PROBE = (Filter.from_obj({"limit": 1}),)
 
 
 async def probe_round(pool: RelayPool, urls: list[str], timeout: float) -> None:
-    """Ping and REQ every relay once, concurrently, bounded by `timeout`."""
-    await asyncio.gather(*(_probe(pool, url, timeout) for url in urls), return_exceptions=True)
+    """Ping and REQ every relay once, concurrently, the whole round bounded by `timeout` (a relay
+    that has not answered by then is measured as such: its figures simply do not move)."""
+    await asyncio.gather(*(_bounded(_probe(pool, url, timeout), timeout) for url in urls), return_exceptions=True)
+
+
+async def _bounded(probe, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(probe, timeout)
+    except asyncio.TimeoutError:
+        pass
 
 
 async def _probe(pool: RelayPool, url: str, timeout: float) -> None:
     conn = pool.relay(url)
     if not await conn.wait_connected(timeout / 2):
         return
-    await asyncio.wait_for(conn.ping(), timeout)
-    await pool.fetch(PROBE, timeout=timeout, relays=[url], background=True)
+    # Ping and REQ side by side: sequential, a slow pong would eat the REQ's share of the round.
+    await asyncio.gather(conn.ping(), pool.fetch(PROBE, timeout=timeout, relays=[url], background=True))
 
 
 def row(snap: HealthSnapshot, at: float | None = None) -> dict[str, Any]:
@@ -49,9 +57,15 @@ def row(snap: HealthSnapshot, at: float | None = None) -> dict[str, Any]:
         "events_received": snap.events_received,
         "bytes_in": snap.bytes_in,
         "bytes_out": snap.bytes_out,
+        "duplicates": snap.duplicates,
+        "connects": snap.connects,
+        "disconnects": snap.disconnects,
+        "paused_for": round(snap.paused_for, 1),
         "auth": snap.auth,
         "last_error": snap.last_error,
         "last_notice": snap.last_notice,
+        "last_closed": snap.last_closed,
+        "last_ok_false": snap.last_ok_false,
     }
 
 
