@@ -227,7 +227,7 @@ class RelayConnection(FrameHandler, RequestSender):
                 except Exception as exc:   # a bug in one handler must not kill the connection
                     self.health.last_error = f"frame handler failed: {exc!r}"[:300]
         except ConnectionClosed as exc:
-            detail = f"connection lost ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+            detail = f"connection lost ({_close_reason(exc)})"
         except (OSError, asyncio.TimeoutError) as exc:
             detail = f"connection lost: {exc}"
         finally:
@@ -363,3 +363,12 @@ class RelayConnection(FrameHandler, RequestSender):
 
     def breaker_state(self) -> BreakerState:
         return self.breaker.state
+
+
+def _close_reason(exc: ConnectionClosed) -> str:
+    """Who closed and why: the relay's close frame, else ours (1009 when its frame was too big)."""
+    if exc.rcvd is not None:
+        return f"relay sent {exc.rcvd.code} {exc.rcvd.reason}".strip()
+    if exc.sent is not None:
+        return f"we sent {exc.sent.code} {exc.sent.reason}".strip()
+    return "no close frame"

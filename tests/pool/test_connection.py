@@ -9,6 +9,7 @@ from nostr_desk.pool.auth import AuthGate
 from nostr_desk.pool.connection import RelayConnection, SubState
 from nostr_desk.pool.notices import NoticeHub, StatusChanged
 from nostr_desk.protocol.filters import Filter
+from nostr_desk.protocol.messages import ClientEvent, encode
 
 from .events import make_event, secret
 from .fault_relay import Faults, FaultRelay
@@ -417,3 +418,21 @@ def test_a_relay_that_stops_reading_cannot_hang_a_send():
         await conn.close()
         await relay.stop()
     arun(go(), timeout=60)
+
+
+def test_a_huge_frame_drops_the_connection_with_a_reason_and_bytes_count_utf8():
+    async def go():
+        relay = await FaultRelay(faults=Faults(notice_on_connect="x" * 50_000)).start()
+        conn = RelayConnection(relay.url, fast_config(max_message_bytes=10_000))
+        conn.start()
+        await until(lambda: conn.health.disconnects >= 1)
+        assert "1009" in conn.health.last_error          # "message too big", not a bare "closed"
+        relay.faults.notice_on_connect = None
+        assert await conn.wait_connected(5)
+        before = conn.health.bytes_out
+        ev = make_event(1, content="ü€" * 50)
+        await conn.publish(ev)
+        assert conn.health.bytes_out - before == len(encode(ClientEvent(ev)).encode())
+        await conn.close()
+        await relay.stop()
+    arun(go())
