@@ -46,3 +46,10 @@ shot monitor monitor 40
 shot local-relay local-relay 14
 shot accounts accounts 6 me
 shot settings settings 5
+# First run: a fresh data folder, no account, no relays -> the welcome on the Accounts page.
+HOME=$work/home2 /work/shared/tools/screenshot "$OUT/welcome.png" --wait 5 --size 1280x800 -- bash -c '
+  mkdir -p "$HOME"; echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+  exec '"$ND"' --data-dir '"$work/fresh"' --relay-port 7110'
+# No secure keyring at all (no Secret Service on the bus): the plain explanation and session-only keys.
+HOME=$work/home3 PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring /work/shared/tools/screenshot \
+  "$OUT/no-keyring.png" --wait 5 --size 1280x800 -- "$ND" --data-dir "$work/fresh2" --relay-port 7111

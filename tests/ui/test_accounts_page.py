@@ -98,6 +98,7 @@ def test_no_keyring_says_so_and_offers_session_keys(qtbot, config, run):
         assert win.stack.currentWidget() is page
         assert page.keyring_box.isVisible() and "fail" in page.keyring_text.text().lower()
         assert not page.tabs.isEnabled()
+        assert not page.table.isVisible() and not page.backup_box.isVisible()  # nothing to list yet
         page.session_button.click()
         assert page.tabs.isEnabled() and not page.keyring_box.isVisible()
         run(page.create())

@@ -19,8 +19,12 @@ from nostr_desk.ui.models.base import ROW_ROLE
 from nostr_desk.ui.pages.base import Page, page_layout
 from nostr_desk.ui.tasks import spawn
 
-WELCOME = ("<b>Welcome to nostr-desk.</b> To read and post you need an account. Create a new key, "
-           "import one you already have, or just watch someone's public key (read-only).")
+WELCOME = ("<h3>Welcome to nostr-desk</h3>"
+           "<p>On Nostr your account is a key pair: a <b>secret key</b> (nsec) that signs what you post, "
+           "and a <b>public key</b> (npub) people follow. nostr-desk keeps the secret key in your "
+           "system keyring and signs on this computer; it never leaves it.</p>"
+           "<p>Create a new key, import one you already use elsewhere, or just watch someone's public "
+           "key (read-only). Then add relays on the <b>Relays</b> page (Ctrl+2).</p>")
 ERROR_STYLE = "color: #c0392b;"
 
 
@@ -99,7 +103,10 @@ class AccountsPage(Page):
         tabs = QTabWidget()
         create = QWidget()
         c = QVBoxLayout(create)
-        c.addWidget(QLabel("A new secret key is made on this computer and kept in your system keyring."))
+        self.create_hint = hint = QLabel("A new secret key is made on this computer and kept in your system keyring. You get "
+                      "your npub to share at once, and can make an encrypted backup (ncryptsec) below.")
+        hint.setWordWrap(True)
+        c.addWidget(hint)
         self.create_button = QPushButton("Create a new key")
         self.create_button.setToolTip("Generate a key; you can back it up as an encrypted ncryptsec next")
         self.create_button.clicked.connect(lambda: spawn(self.create(), "create key"))
@@ -178,16 +185,17 @@ class AccountsPage(Page):
     def use_session_only(self) -> None:
         self.keys = self.services.use_session_keys()
         self.keyring_box.hide()
+        self.create_hint.setText("A new secret key is made for this session only: it is kept in memory and "
+                                 "forgotten when nostr-desk quits. Make an encrypted backup to keep it.")
         self._set_enabled(True)
         self.say("Session-only keys: they are forgotten when nostr-desk quits. Make an ncryptsec backup "
                  "if you want to keep one.")
         self.refresh()
 
     def refresh(self) -> None:
-        if self.keys is None:
-            return
-        active = self.keys.active
-        self.model.set_rows([AccountRow.of(a, active.pubkey if active else None) for a in self.keys.accounts()])
+        active = self.keys.active if self.keys is not None else None
+        accounts = self.keys.accounts() if self.keys is not None else []
+        self.model.set_rows([AccountRow.of(a, active.pubkey if active else None) for a in accounts])
         first_run = self.model.rowCount() == 0
         self.intro.setVisible(first_run)
         self.table.setVisible(not first_run)
