@@ -40,6 +40,15 @@ class LiveFeed:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="live feed")
 
     async def _run(self) -> None:
+        try:
+            await self._plan()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # relays failing is normal life, not a bug for the error dialog
+            log.exception("the live feed could not subscribe")
+            self._say("Could not subscribe to your relays; retrying when they or your account change.")
+
+    async def _plan(self) -> None:
         await self._close_subs()
         pool, keys = self.s.pool, self.s.vault
         account = keys.active if keys is not None else None
