@@ -81,6 +81,17 @@ def light(colour: str) -> QIcon:
     return QIcon(pix)
 
 
+STATUS_TEXT = {
+    "connected": "connected", "connecting": "connecting…", "disconnected": "disconnected",
+    "backoff": "down, retrying", "breaker-open": "down, paused", "waiting": "down, waiting",
+    "closed": "closed", "new": "new",
+}
+
+
+def status_text(status: str) -> str:
+    return STATUS_TEXT.get(status.lower(), status)
+
+
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f} ms"
 
@@ -98,7 +109,10 @@ class RelaysModel(RowTableModel[RelayRow]):
         Column("Relay", lambda r: r.url, tooltip="The relay's address",
                decoration=lambda r: light(light_colour(r.status)),
                cell_tooltip=lambda r: f"{r.url}\nstatus: {r.status}" + (f"\n{r.last_error}" if r.last_error else "")),
-        Column("Status", lambda r: r.status, tooltip="Connection state (breaker state when it is open)"),
+        Column("Status", lambda r: r.status, status_text,
+               tooltip="Connection state. 'down, paused': too many failures, the pool leaves it alone "
+               "for a while (circuit breaker)", cell_tooltip=lambda r: f"{r.status}; breaker {r.breaker}"
+               + (f"\n{r.last_error}" if r.last_error else "")),
         Column("Read", lambda r: r.read, _yes, tooltip="NIP-65: read from this relay (your inbox)"),
         Column("Write", lambda r: r.write, _yes, tooltip="NIP-65: publish to this relay (your outbox)"),
         Column("Latency", lambda r: r.ping_ms, _ms, tooltip="Last ping round-trip", align_right=True),
