@@ -56,7 +56,7 @@ class PoolConfig:
     background_concurrency: int = 4    # backfill, profile fetching
 
     # --- publishing ------------------------------------------------------------------------------
-    publish_max_attempts: int = 12     # per relay, before a relay is given up for one publish
+    publish_max_attempts: int = 12     # retry answers (error:, rate-limited:) before a relay is given up; timeouts and drops never exhaust it
     outbox_retry_interval: float = 5.0
 
     # --- verification --------------------------------------------------------------------------------

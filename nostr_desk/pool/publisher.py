@@ -8,7 +8,10 @@ relay's answer decides what happens next:
 - `rate-limited:`                 back off that relay, retry later
 - `auth-required:`                authenticate (NIP-42, by policy) and retry (RelayConnection does it)
 - `invalid:` / `blocked:` / other final prefixes   final for that relay, reported
-- timeout / connection lost       retry later (the outbox keeps it)
+- timeout / connection lost       retry later (the outbox keeps it, never giving up for these)
+
+A relay is given up for one publish after `max_attempts` answers asking for a retry (`error:`,
+`rate-limited:`, ...), so a relay that keeps refusing does not keep a publish pending for ever.
 
 The outbox row stays pending until at least one relay accepted; `PublishReport` says
 "accepted by N of M".
@@ -45,6 +48,7 @@ class RelayOutcome:
     state: str         # accepted | rejected | pending | gave_up
     message: str
     attempts: int
+    refusals: int = 0  # answers that asked for a retry (error:, rate-limited:, ...): these exhaust a relay
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,15 @@ class Publisher:
             outcome, state, message = "timeout", ob.RELAY_PENDING, "no OK before the timeout"
         except NotConnected as exc:
             outcome, state, message = "disconnected", ob.RELAY_PENDING, str(exc)
+        except Exception as exc:       # a bug must not leave sibling attempts running unlocked
+            outcome, state, message = "error", ob.RELAY_PENDING, f"error: {exc!r}"[:300]
         attempts = previous.attempts + 1
-        if state == ob.RELAY_PENDING and attempts >= self.max_attempts:
+        # Only the relay's own retry answers count toward giving up. Timeouts and drops are the
+        # network: the outbox keeps trying (it is durable until a relay accepts), however long.
+        refusals = previous.refusals + (outcome == "retry")
+        if state == ob.RELAY_PENDING and refusals >= self.max_attempts:
             state = ob.RELAY_GAVE_UP
-        self._memory[event_id][url] = RelayOutcome(url, previous.role, state, message, attempts)
+        self._memory[event_id][url] = RelayOutcome(url, previous.role, state, message, attempts, refusals)
         await self._write(ob.record_attempt, event_id, url, self.wall(), outcome, message, state)
         self.notices.emit(PublishResult(event_id, url, state == ob.RELAY_ACCEPTED, message,
                                         final=state != ob.RELAY_PENDING))

@@ -320,3 +320,46 @@ def test_closing_the_store_first_does_not_break_the_pool(db):
         await relay.stop()
 
     arun(go())
+
+
+def test_a_flapping_relay_never_exhausts_a_publish(db):
+    # Each try is cut off before the OK (the relay drops the socket). That is the network, not the
+    # relay's verdict: the publish stays pending, however many tries it takes, until accepted.
+    store = open_store(db)
+    ev = make_event(40)
+
+    async def go():
+        relay = await FaultRelay(faults=Faults(drop_after=0)).start()
+        pool = RelayPool(fast_config(publish_max_attempts=2, stable_after=0.0), store)
+        report = await pool.publish(ev, [relay.url])
+        assert report.pending
+        await until(lambda: relay.received.get(ev.id, 0) >= 4, timeout=15)
+        assert ev.id in pool.publisher.pending_ids()
+        relay.faults.drop_after = None
+        await until(lambda: pool.publisher.pending_ids() == [], timeout=10)
+        await pool.close()
+        await relay.stop()
+
+    arun(go(), timeout=40)
+    entry, attempts = outbox_entry(store, ev.id)
+    assert entry.state == "delivered" and attempts[-1][1] == "accepted"
+    store.close()
+
+
+def test_a_relay_that_keeps_answering_error_is_given_up_after_max_attempts(db):
+    store = open_store(db)
+    ev = make_event(41)
+
+    async def go():
+        relay = await FaultRelay(faults=Faults(ok_prefix="error: database busy")).start()
+        pool = RelayPool(fast_config(publish_max_attempts=3), store)
+        await pool.publish(ev, [relay.url])
+        await until(lambda: pool.publisher.pending_ids() == [], timeout=10)
+        assert relay.received[ev.id] == 3
+        await pool.close()
+        await relay.stop()
+
+    arun(go())
+    entry, _ = outbox_entry(store, ev.id)
+    assert entry.state == "failed" and entry.relays[0].state == "gave_up"
+    store.close()
