@@ -11,16 +11,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+import msgspec
+
 from nostr_desk.protocol.errors import InvalidEvent
 from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.keys import is_hex
 from nostr_desk.protocol.kinds import DELETION, address, is_ephemeral, parse_address
 
-from . import model
+from . import model, search
 from .model import SaveResult
 
 _INSERT = "INSERT OR IGNORE INTO events (id, pubkey, created_at, kind, addr, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_INSERT_TAG = "INSERT OR IGNORE INTO tags (seq, name, value, created_at, eid, kind) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_TAG = "INSERT OR IGNORE INTO tags (name, value, created_at, eid, seq, kind) VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_FTS = "INSERT INTO events_fts (rowid, content) VALUES (?, ?)"
 _INSERT_RELAY = "INSERT OR IGNORE INTO event_relays (event_id, relay, first_seen) VALUES (?, ?, ?)"
 
@@ -36,7 +38,18 @@ def expiration(event: Event) -> int | None:
 
 def indexed_tags(event: Event) -> set[tuple[str, str]]:
     """The (name, value) pairs a `#x` filter can match: single-letter names with a value."""
-    return {(t[0], t[1]) for t in event.tags if len(t) >= 2 and len(t[0]) == 1 and t[0].isalpha() and t[0].isascii()}
+    return tag_pairs(event.tags)
+
+
+def tag_pairs(tags: list[list[str]]) -> set[tuple[str, str]]:
+    return {(t[0], t[1]) for t in tags if len(t) >= 2 and len(t[0]) == 1 and t[0].isalpha() and t[0].isascii()}
+
+
+class _Tags(msgspec.Struct):
+    tags: list[list[str]] = []
+
+
+_TAGS = msgspec.json.Decoder(_Tags)
 
 
 class Inserter:
@@ -78,9 +91,11 @@ class Inserter:
         if cur.rowcount == 0:
             return self._duplicate(event, source, now)
         seq = cur.lastrowid
-        self._tags.extend((seq, n, v, event.created_at, eid, event.kind) for n, v in indexed_tags(event))
-        if len(event.content) >= 3:  # shorter text has no trigram: nothing for FTS to find (e.g. "+")
-            self._fts.append((seq, event.content))
+        created, kind = event.created_at, event.kind
+        self._tags.extend((n, v, created, eid, seq, kind) for n, v in tag_pairs(event.tags))
+        text = search.search_text(kind, event.content)  # None for ciphertext and for "+"-like content
+        if text is not None:
+            self._fts.append((seq, text))
         if source:
             self._relays.append((event.id, source, now))
         if event.kind == DELETION:
@@ -157,14 +172,19 @@ def _deleted(conn: sqlite3.Connection, event_id: str, pubkey: str) -> bool:
 
 
 def remove_events(conn: sqlite3.Connection, seqs: Iterable[int]) -> int:
-    """Delete events and everything hanging off them; the caller holds the transaction."""
-    rows = [(s,) for s in seqs]
+    """Delete events and everything hanging off them; the caller holds the transaction.
+    Tag keys and the search text are recomputed from each event's raw JSON (the tag table is keyed by
+    value, the search index keeps no text)."""
+    wanted = list(dict.fromkeys(seqs))  # once each: a second FTS 'delete' would corrupt the index
+    rows: list[tuple[int, bytes, int, bytes]] = []
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        rows += conn.execute(f"SELECT seq, id, created_at, raw FROM events WHERE seq IN ({','.join('?' * len(chunk))})", chunk)
     if not rows:
         return 0
-    conn.executemany(
-        "DELETE FROM event_relays WHERE event_id = (SELECT lower(hex(id)) FROM events WHERE seq = ?)", rows
-    )
-    conn.executemany("DELETE FROM tags WHERE seq = ?", rows)
-    conn.executemany("DELETE FROM events_fts WHERE rowid = ?", rows)
-    conn.executemany("DELETE FROM events WHERE seq = ?", rows)
+    tag_keys = [(n, v, created, eid) for _, eid, created, raw in rows for n, v in tag_pairs(_TAGS.decode(raw).tags)]
+    conn.executemany("DELETE FROM tags WHERE name = ? AND value = ? AND created_at = ? AND eid = ?", tag_keys)
+    search.fts_delete_rows(conn, [(seq, raw) for seq, _, _, raw in rows])
+    conn.executemany("DELETE FROM event_relays WHERE event_id = ?", [(eid.hex(),) for _, eid, _, _ in rows])
+    conn.executemany("DELETE FROM events WHERE seq = ?", [(seq,) for seq, _, _, _ in rows])
     return len(rows)

@@ -8,10 +8,9 @@ long and a filter reads only as many rows as its limit needs, and merged with `h
 Multi-value `IN` lists are split into streams on purpose: one `IN` over an index needs a temp B-tree
 sort of every matching row, a merge of per-value ranges stops after `limit` rows.
 
-NIP-50 `search` narrows candidates with the FTS5 trigram index (terms of three or more ASCII
-characters), then checks each row exactly with `filters.matches_search` (the reference semantics).
-Known gap: content whose case folding changes length (German "ß" -> "ss") is not found by an ASCII
-term that only matches the folded form; the trigram index folds characters one to one.
+NIP-50 `search` narrows candidates with the FTS5 trigram index (search.py: casefolded text, so the
+index and `filters.matches_search` agree on "ß" -> "ss"), then checks each row exactly; encrypted
+content is never a search hit.
 """
 
 from __future__ import annotations
@@ -21,10 +20,10 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-import msgspec
-
-from nostr_desk.protocol.filters import Filter, matches_search, search_terms
+from nostr_desk.protocol.filters import Filter
 from nostr_desk.protocol.keys import is_hex
+
+from . import search as fts
 
 PROTECTED_KINDS = (4, 1059)  # readable only by their author or a p-tagged recipient (NIP-42 relays)
 PAGE_MIN = 4  # smallest first page, when many streams (e.g. 1,000 authors) share one limit
@@ -32,13 +31,6 @@ PAGE_MAX = 1000
 MAX_PAIRS = 64  # beyond this many (author, kind) pairs, stream per author and test the kind
 
 Row = tuple[int, bytes, bytes]  # created_at, id (32 bytes), raw
-
-
-class _Content(msgspec.Struct):
-    content: str = ""
-
-
-_CONTENT = msgspec.json.Decoder(_Content)
 
 
 @dataclass(frozen=True)
@@ -82,12 +74,11 @@ class _Where:
         return " AND ".join(self.parts) if self.parts else "1"
 
 
-def _fts_query(search: str) -> str | None:
-    """An FTS5 MATCH expression over the terms the trigram index can answer exactly, or None."""
-    terms = [t for t in search_terms(search) if len(t) >= 3 and t.isascii()]
-    if not terms:
-        return None
-    return " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+def has_tag(name_param: str, values, alias: str = "e") -> tuple[str, list]:
+    """The event at `alias` has tag `name` with one of `values`: key lookups in the tag table."""
+    cond, vals = _in("x.value", values)
+    sql = f"EXISTS (SELECT 1 FROM tags x WHERE x.name = {name_param} AND {cond} AND x.created_at = {alias}.created_at AND x.eid = {alias}.id)"
+    return sql, vals
 
 
 def readers_clause(readers: frozenset[str] | None, alias: str = "e") -> tuple[str, list] | None:
@@ -98,9 +89,8 @@ def readers_clause(readers: frozenset[str] | None, alias: str = "e") -> tuple[st
     if not readers:
         return kinds, []
     who, vals = _in(f"{alias}.pubkey", as_blobs(readers)) if as_blobs(readers) else ("0", [])
-    tag, tvals = _in("r.value", readers)
-    sql = f"({kinds} OR {who} OR EXISTS (SELECT 1 FROM tags r WHERE r.seq = {alias}.seq AND r.name = 'p' AND {tag}))"
-    return sql, vals + tvals
+    tag, tvals = has_tag("'p'", readers, alias)
+    return f"({kinds} OR {who} OR {tag})", vals + tvals
 
 
 def common_where(flt: Filter, now: int, readers, *, skip: frozenset[str] = frozenset(), tag_alias_time: str = "e") -> _Where:
@@ -120,12 +110,12 @@ def common_where(flt: Filter, now: int, readers, *, skip: frozenset[str] = froze
     for name in sorted(flt.tags):
         if f"#{name}" in skip:
             continue
-        cond, vals = _in("x.value", flt.tags[name])
-        w.add(f"EXISTS (SELECT 1 FROM tags x WHERE x.seq = e.seq AND x.name = ? AND {cond})", [name, *vals])
+        cond, vals = has_tag("?", flt.tags[name])
+        w.add(cond, [name, *vals])
     if flt.search is not None:
-        fts = _fts_query(flt.search)
-        if fts is not None:
-            w.add("e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", [fts])
+        match = fts.fts_query(flt.search)
+        if match is not None:
+            w.add("e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", [match])
     w.add("(e.expires_at IS NULL OR e.expires_at > ?)", [now])
     rc = None if flt.kinds is not None and flt.kinds.isdisjoint(PROTECTED_KINDS) else readers_clause(readers)
     if rc:
@@ -149,7 +139,7 @@ def plan(flt: Filter, now: int, readers: frozenset[str] | None) -> Plan:
         return Plan([Stream(head, (k, *w.params), "e.created_at", "e.id") for k in sorted(flt.kinds)], False, predicate)
     w = common_where(flt, now, readers)
     # Search alone: let the planner start from the FTS hits (few) rather than scan by time.
-    hint = "" if (flt.search is not None and _fts_query(flt.search)) else "INDEXED BY events_time"
+    hint = "" if (flt.search is not None and fts.fts_query(flt.search)) else "INDEXED BY events_time"
     head = f"SELECT e.created_at, e.id, e.raw FROM events e {hint} WHERE {w.sql()}"
     return Plan([Stream(head, tuple(w.params), "e.created_at", "e.id")], False, predicate)
 
@@ -159,7 +149,7 @@ def _tag_streams(flt: Filter, now: int, readers) -> list[Stream]:
     name = min(sorted(flt.tags), key=lambda n: len(flt.tags[n]))
     w = common_where(flt, now, readers, skip=frozenset({f"#{name}"}), tag_alias_time="t")
     head = (
-        "SELECT t.created_at, t.eid, e.raw FROM tags t INDEXED BY tags_value CROSS JOIN events e ON e.seq = t.seq "
+        "SELECT t.created_at, t.eid, e.raw FROM tags t CROSS JOIN events e ON e.seq = t.seq "
         f"WHERE t.name = ? AND t.value = ? AND {w.sql()}"
     )
     return [Stream(head, (name, v, *w.params), "t.created_at", "t.eid") for v in sorted(flt.tags[name])]
@@ -180,9 +170,7 @@ def _author_streams(flt: Filter, now: int, readers) -> list[Stream]:
 
 
 def _search_predicate(search: str | None) -> Callable[[bytes], bool] | None:
-    if search is None:
-        return None
-    return lambda raw: matches_search(search, _CONTENT.decode(raw).content)
+    return None if search is None else fts.predicate(search)
 
 
 # --- running -------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from .events import remove_events
-from .query import _in, as_blobs
+from .query import _in, as_blobs, has_tag
 
 PROTECTED_KINDS = (0, 3, 10002)
 CHUNK = 1000
@@ -57,8 +57,8 @@ def _evictable_sql(owners: frozenset[str]) -> tuple[str, list]:
     params: list = []
     if owners:
         who, vals = _in("e.pubkey", as_blobs(owners)) if as_blobs(owners) else ("0", [])
-        tag, tvals = _in("p.value", owners)
-        sql += f" AND NOT {who} AND NOT EXISTS (SELECT 1 FROM tags p WHERE p.seq = e.seq AND p.name = 'p' AND {tag})"
+        tag, tvals = has_tag("'p'", owners)
+        sql += f" AND NOT {who} AND NOT {tag}"
         params = vals + tvals
     return sql, params
 

@@ -1,21 +1,26 @@
 """The store's schema and its migrations, applied in order and recorded in `PRAGMA user_version`.
 
 Version 1 (store): events, their single-letter tags, NIP-09 deletions, the FTS5 search index and
-provenance. Version 2 is reserved for the pool (outbox and health_samples): append it to MIGRATIONS.
+provenance. Version 2 is the pool's (outbox and health_samples). Version 3 (store) cuts ingest cost:
+the tag table becomes one B-tree keyed by (name, value, created_at DESC, eid) instead of a table by
+seq plus an index, and the search index becomes contentless casefolded trigrams without positions,
+for searchable kinds only (see search.py); `store_meta` records the fold's Unicode version.
 
 Index design: NIP-01 returns newest first, ties by lowest id, so every index that serves a query ends
 in `(created_at DESC, id)`. A query on one author / kind / tag value then reads an index range in
 result order and stops at its limit, with no sort. Tags carry `created_at`, `eid` and `kind` copies so
-a tag query is answered from the tag index alone before touching the event rows.
+a tag query is answered from the tag index alone before touching the event rows, and a tag condition
+on another stream is one key lookup (name, value, the event's created_at and id).
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from .sqlite import StoreError
+from . import search
 from .health_log import V2_HEALTH
 from .outbox import V2_OUTBOX
+from .sqlite import StoreError
 
 V1 = """
 CREATE TABLE events (
@@ -66,9 +71,35 @@ CREATE TABLE event_relays (
 ) WITHOUT ROWID;
 """
 
+# Existing rows are carried over; nd_search_text (registered by `migrate`) folds each event's content.
+V3 = f"""
+DROP TABLE events_fts;
+{search.FTS_TABLE};
+INSERT INTO events_fts (rowid, content)
+    SELECT seq, t FROM (SELECT seq, nd_search_text(raw) AS t FROM events) WHERE t IS NOT NULL;
+
+CREATE TABLE tags_v3 (
+    name       TEXT    NOT NULL,  -- one letter
+    value      TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,  -- the event's
+    eid        BLOB    NOT NULL,  -- events.id
+    seq        INTEGER NOT NULL,  -- events.seq
+    kind       INTEGER NOT NULL,
+    PRIMARY KEY (name, value, created_at DESC, eid)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO tags_v3 (name, value, created_at, eid, seq, kind)
+    SELECT name, value, created_at, eid, seq, kind FROM tags;
+DROP TABLE tags;
+ALTER TABLE tags_v3 RENAME TO tags;
+
+CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO store_meta (key, value) VALUES ('fts_fold', '{search.FOLD_VERSION}');
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, V1),
     (2, V2_OUTBOX + V2_HEALTH),  # pool: durable outbox + relay health series (store/outbox.py, store/health_log.py)
+    (3, V3),  # store: leaner tag and search indexes
 ]
 
 
@@ -82,6 +113,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     newest = max(v for v, _ in MIGRATIONS)
     if current > newest:
         raise StoreError(f"the event store has schema version {current}, newer than this program ({newest})")
+    conn.create_function("nd_search_text", 1, search.raw_search_text, deterministic=True)
     for version, sql in sorted(MIGRATIONS):
         if version <= current:
             continue
@@ -92,4 +124,5 @@ def migrate(conn: sqlite3.Connection) -> int:
                 conn.execute("ROLLBACK")
             raise StoreError(f"migration to schema version {version} failed: {exc}") from exc
         current = version
+    search.check_fold(conn)
     return current

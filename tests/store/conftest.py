@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from nostr_desk.protocol.event import Event, EventTemplate, sign
+from nostr_desk.protocol.filters import Filter, select, sort_key
 from nostr_desk.protocol.keys import SecretKey
 from nostr_desk.store import EventStore, StoreConfig
+from nostr_desk.store.search import searchable
 
 NOW = 1_700_000_000
 
@@ -42,3 +44,13 @@ def store(store_path: Path) -> Iterator[EventStore]:
 
 def ids(raws: list[bytes]) -> list[str]:
     return [Event.from_json(r).id for r in raws]
+
+
+def reference(events: list[Event], filters: list[Filter]) -> list[Event]:
+    """The reference engine `filters.select`, plus the store's one rule on top: a filter with `search`
+    never matches encrypted content (kinds 4, 13, 1059, 1060, NIP-04/NIP-44 payloads)."""
+    chosen: dict[str, Event] = {}
+    for f in filters:
+        pool = events if f.search is None else [e for e in events if searchable(e.kind, e.content)]
+        chosen.update((e.id, e) for e in select(pool, [f]))
+    return sorted(chosen.values(), key=sort_key)
