@@ -48,18 +48,23 @@ def test_bad_copy_from_one_relay_good_from_another(store, fault):
         h = pool.health()
         # Each bad copy failed verification, unless the good copy had arrived first (then the bad
         # one was dropped as a duplicate unseen): which socket is read first is up to the OS.
-        assert h[evil.url].verify_failures + h[evil.url].duplicates == 20 and h[evil.url].verify_failures > 0
+        assert h[evil.url].verify_failures + h[evil.url].duplicates == 20
         assert h[good.url].verify_failures == 0
         await pool.close()
         for r in (evil, good):
             await r.stop()
-        return got
+        return evil.url, good.url, h[evil.url].verify_failures
 
-    arun(go())
+    evil_url, good_url, failures = arun(go())
+    credited = 0
     for ev in evs:
-        sources = [u for u, _ in store.relays_of(ev.id)]
-        assert len(sources) == 1 and "evil" not in sources[0]
+        sources = {u for u, _ in store.relays_of(ev.id)}
+        # A bad copy that arrived after the good one was dropped by id, unverified, and its relay
+        # named as a source (the price of de-duplicating before verifying); one verified is never.
+        assert good_url in sources and sources <= {good_url, evil_url}
+        credited += evil_url in sources
         assert store.get(ev.id) is not None
+    assert credited == 20 - failures
 
 
 def test_duplicates_across_relays_verified_once_with_provenance(store):
