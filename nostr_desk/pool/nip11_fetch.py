@@ -95,24 +95,40 @@ def _dechunk(body: bytes) -> bytes:
 
 
 class Nip11Cache:
-    """url -> (fetched at, info or error); entries live `ttl` seconds."""
+    """url -> (fetched at, info or error); entries live `ttl` seconds. Lookups of a URL that is
+    being fetched wait for that fetch instead of starting another."""
 
     def __init__(self, timeout: float, ttl: float = 3600.0, error_ttl: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.timeout, self.ttl, self.error_ttl, self.clock = timeout, ttl, error_ttl, clock
         self._cache: dict[str, tuple[float, RelayInfo | Nip11Error]] = {}
+        self._inflight: dict[str, asyncio.Future] = {}
 
     async def get(self, relay_url: str) -> RelayInfo:
         hit = self._cache.get(relay_url)
         if hit is not None and self.clock() - hit[0] < (self.error_ttl if isinstance(hit[1], Nip11Error) else self.ttl):
-            if isinstance(hit[1], Nip11Error):
-                raise hit[1]
-            return hit[1]
+            return _unwrap(hit[1])
+        pending = self._inflight.get(relay_url)
+        if pending is not None:       # shield: a waiter that gives up does not cancel the others
+            return _unwrap(await asyncio.shield(pending))
+        fut = asyncio.get_running_loop().create_future()
+        self._inflight[relay_url] = fut
         try:
-            info: RelayInfo | Nip11Error = await fetch_info(relay_url, self.timeout)
-        except Nip11Error as exc:
-            info = exc
-        self._cache[relay_url] = (self.clock(), info)
-        if isinstance(info, Nip11Error):
-            raise info
-        return info
+            try:
+                info: RelayInfo | Nip11Error = await fetch_info(relay_url, self.timeout)
+            except Nip11Error as exc:
+                info = exc
+            self._cache[relay_url] = (self.clock(), info)
+            fut.set_result(info)
+        except BaseException:         # cancelled: the waiters get an answer too, not a hang
+            fut.set_result(Nip11Error("NIP-11 fetch cancelled"))
+            raise
+        finally:
+            del self._inflight[relay_url]
+        return _unwrap(info)
+
+
+def _unwrap(info: RelayInfo | Nip11Error) -> RelayInfo:
+    if isinstance(info, Nip11Error):
+        raise info
+    return info

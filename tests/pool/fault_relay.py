@@ -39,6 +39,7 @@ class Faults:
     late_challenge: bool = False          # send AUTH only after the first auth-required: answer
     close_on_connect: bool = False        # accept the upgrade, then close at once
     ignore_limit: bool = False            # serve every match, whatever the filter's limit says
+    auth_spam: int = 0                    # send this many AUTH challenges at once on connect
 
 
 @dataclass
@@ -49,6 +50,7 @@ class FaultRelay:
     events: dict[str, Event] = field(default_factory=dict)
     received: dict[str, int] = field(default_factory=dict)   # event id -> EVENT messages received
     auths: int = 0
+    auth_messages: int = 0                                   # AUTH messages received, good or not
     connections: int = 0
     req_times: list[float] = field(default_factory=list)    # time.monotonic() of every REQ received
 
@@ -91,6 +93,9 @@ class FaultRelay:
                 return
             if self.faults.require_auth and not self.faults.late_challenge:
                 await self._send(ws, state, ["AUTH", state["challenge"]])
+            for i in range(self.faults.auth_spam):
+                state["challenge"] = f"spam-{self.connections}-{i}"
+                await self._send(ws, state, ["AUTH", state["challenge"]])
             if self.faults.notice_on_connect:
                 await self._send(ws, state, ["NOTICE", self.faults.notice_on_connect])
             async for text in ws:
@@ -116,6 +121,7 @@ class FaultRelay:
         elif verb == "EVENT":
             await self._event(ws, state, msg[1])
         elif verb == "AUTH":
+            self.auth_messages += 1
             ev = Event.from_obj(msg[1])
             ok = ev.kind == 22242 and ["challenge", state["challenge"]] in ev.tags and ev.has_valid_signature()
             state["authed"] = state["authed"] or ok

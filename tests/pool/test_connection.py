@@ -436,3 +436,25 @@ def test_a_huge_frame_drops_the_connection_with_a_reason_and_bytes_count_utf8():
         await conn.close()
         await relay.stop()
     arun(go())
+
+
+def test_a_flood_of_auth_challenges_is_answered_once_not_once_each():
+    # A hostile or buggy relay sends hundreds of challenges: we must not sign (and send) an AUTH
+    # event for every one of them.
+    async def go():
+        signed = []
+
+        async def counting_signer(template):
+            signed.append(template)
+            return await signer(template)
+
+        relay = await FaultRelay(faults=Faults(auth_spam=300)).start()
+        conn = RelayConnection(relay.url, fast_config(),
+                               auth=AuthGate(relay.url, "always", counting_signer, ask=None, timeout=2))
+        assert await conn.wait_connected(5)
+        await until(lambda: relay.auth_messages >= 1)
+        await asyncio.sleep(0.3)
+        assert len(signed) <= 2 and relay.auth_messages <= 2
+        await conn.close()
+        await relay.stop()
+    arun(go())

@@ -75,3 +75,26 @@ def test_parse_response_never_crashes(data):
         parse_response(data)
     except Nip11Error:
         pass
+
+
+def test_concurrent_lookups_share_one_request():
+    # The Relays page asks for every relay's document at once, maybe twice: one request per relay.
+    seen = []
+
+    async def handler(reader, writer):
+        seen.append(await reader.readuntil(b"\r\n\r\n"))
+        await asyncio.sleep(0.2)
+        body = b'{"name":"one"}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    async def go():
+        server, port = await http_server(handler)
+        cache = Nip11Cache(timeout=2)
+        infos = await asyncio.gather(*(cache.get(f"ws://127.0.0.1:{port}") for _ in range(5)))
+        server.close()
+        return infos
+
+    infos = arun(go())
+    assert [i.name for i in infos] == ["one"] * 5 and len(seen) == 1
