@@ -39,7 +39,8 @@ class Faults:
     late_challenge: bool = False          # send AUTH only after the first auth-required: answer
     close_on_connect: bool = False        # accept the upgrade, then close at once
     ignore_limit: bool = False            # serve every match, whatever the filter's limit says
-    auth_spam: int = 0                    # send this many AUTH challenges at once on connect
+    auth_spam: int = 0                    # send this many AUTH challenges on connect...
+    auth_spam_interval: float = 0.0       # ...this far apart
 
 
 @dataclass
@@ -96,6 +97,8 @@ class FaultRelay:
             for i in range(self.faults.auth_spam):
                 state["challenge"] = f"spam-{self.connections}-{i}"
                 await self._send(ws, state, ["AUTH", state["challenge"]])
+                if self.faults.auth_spam_interval:
+                    await asyncio.sleep(self.faults.auth_spam_interval)
             if self.faults.notice_on_connect:
                 await self._send(ws, state, ["NOTICE", self.faults.notice_on_connect])
             async for text in ws:
