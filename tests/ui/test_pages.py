@@ -43,8 +43,8 @@ def test_export_import_with_progress_and_cancel(qtbot, config, services, run, tm
     assert "new" in page.progress_text.text() and "refused" in page.progress_text.text()
     stored = services.store.stats().events
     assert stored > 2000
-    page.refresh()
-    assert page.fields["events"].text() == f"{stored:,}"
+    page.refresh()  # the count runs in a worker thread, then fills in
+    qtbot.waitUntil(lambda: page.fields["events"].text() == f"{stored:,}", timeout=5000)
     out = tmp_path / "out.jsonl"
     result = run(page.run_transfer("export", out), timeout=120)
     assert result.done == stored and len(out.read_text().splitlines()) == stored

@@ -168,12 +168,28 @@ class LocalRelayPage(Page):
         self.start_button.setEnabled(self.relay is not None and not running)
         self.stop_button.setEnabled(running)
         self._set_enabled(self.store is not None and self.job is None)
-        self._show_stats()
+        if self.store is not None and not self._stats_busy:
+            self._stats_busy = True
+            spawn(self._load_stats(), "store stats")
+        elif self.store is None:
+            self._show_stats(None)
 
-    def _show_stats(self) -> None:
+    _stats_busy = False
+
+    async def _load_stats(self) -> None:
+        """count(*) over the events table takes tens of ms on a big store: never on the GUI thread."""
+        try:
+            store = self.store
+            stats = await asyncio.to_thread(store.stats) if store is not None else None
+        except Exception:  # the store closed meanwhile (shutdown)
+            stats = None
+        finally:
+            self._stats_busy = False
+        self._show_stats(stats)
+
+    def _show_stats(self, stats: Any) -> None:
         now = time.time()
-        if self.store is not None:
-            stats = self.store.stats()
+        if stats is not None:
             self.fields["events"].setText(f"{stats.events:,}")
             self.fields["db"].setText(human_bytes(stats.db_bytes))
             # Ingest = growth of the store, whoever wrote: the pool's fetches and local clients alike.
@@ -249,7 +265,7 @@ class LocalRelayPage(Page):
     async def compact(self) -> None:
         self._busy(True)
         self.progress_text.setText("Compacting the database…")
-        before = self.store.stats().db_bytes
+        before = (await asyncio.to_thread(self.store.stats)).db_bytes
         try:
             after = await asyncio.to_thread(self.store.compact)
         finally:
