@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
+import select
+import signal
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +21,7 @@ import pytest
 from nostr_desk.protocol import nip19
 from nostr_desk.protocol.event import parse_verified
 
-from .conftest import RelayProcess, assert_clean_failure, closed_port, fetch, nostr_desk
+from .conftest import RelayProcess, assert_clean_failure, closed_port, console_script, fetch, nostr_desk
 
 SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
 
@@ -68,3 +72,38 @@ def test_without_a_keyring_keys_and_post_say_so_in_plain_words(tmp_path: Path):
     assert_clean_failure(generated, 3)
     posted = nostr_desk("post", "hello", "--relay", f"ws://127.0.0.1:{closed_port()}", *data, env=env)
     assert_clean_failure(posted)
+
+
+def _at_a_terminal(argv: list[str], answer: bytes, timeout: float = 20) -> tuple[int, str]:
+    """Run argv with a pseudo-terminal as its controlling terminal (getpass reads /dev/tty); type
+    `answer` at the first prompt. (exit code, everything it wrote)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec at once (nothing else runs between fork and exec)
+        os.execv(argv[0], argv)
+    out, typed, end = b"", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < end:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not typed and out.rstrip().endswith(b":"):
+                os.write(fd, answer)
+                typed = True
+    finally:
+        if time.monotonic() >= end:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def test_ctrl_d_at_a_key_prompt_cancels_without_a_traceback(keyring_options):
+    code, shown = _at_a_terminal([console_script(), "keys", "import", *keyring_options], b"\x04")
+    assert "Secret key" in shown and "cancelled" in shown and "Traceback" not in shown
+    assert code == 1

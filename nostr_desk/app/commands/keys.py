@@ -91,6 +91,9 @@ def _guarded(command):
             return _fail(str(exc), EXIT_REFUSED)
         except CliError as exc:
             return _fail(str(exc), exc.code)
+        except EOFError:  # Ctrl-D at a prompt (getpass, the removal question)
+            print(file=sys.stderr)  # the prompt line was left open
+            return _fail("cancelled: no answer given", EXIT_REFUSED)
 
     return run
 
