@@ -28,6 +28,7 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
     parser.add_argument("--page", choices=["home", "relays", "monitor", "local-relay", "accounts", "settings"],
                         help="the page the window opens on (window only)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _describe_with_help(sub)
     for module in COMMANDS:
         if load is None or _command(module) in load:
             importlib.import_module(f"nostr_desk.app.commands.{module}").register(sub)
@@ -36,6 +37,18 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
             stub.add_argument("rest", nargs=argparse.REMAINDER)
             stub.set_defaults(stub=True)
     return parser
+
+
+def _describe_with_help(sub: argparse._SubParsersAction) -> None:
+    """`nostr-desk COMMAND --help` opens with the line `nostr-desk --help` shows for COMMAND (commands
+    register only `help=`; without a description their own --help said nothing about what they do)."""
+    add_parser = sub.add_parser
+
+    def add_described(name: str, **kwargs):
+        kwargs.setdefault("description", kwargs.get("help"))
+        return add_parser(name, **kwargs)
+
+    sub.add_parser = add_described
 
 
 def _command(module: str) -> str:
