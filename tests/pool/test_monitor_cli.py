@@ -110,3 +110,23 @@ def test_ctrl_c_still_prints_the_table_with_the_relays_last_words():
     url, rc, out, err = arun(go(), timeout=60)
     assert rc == 130 and "Traceback" not in err
     assert url in out and "last NOTICE: restricted: we are full" in out
+
+
+def test_a_relay_that_comes_back_is_seen_within_a_few_intervals():
+    # An operator restarts the relay while watching: the monitor must notice within seconds, not
+    # after the pool's 60 s breaker cool-down.
+    async def go():
+        relay = await FaultRelay().start()
+        await relay.stop()
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "nostr_desk", "monitor", relay.url,
+                                                    "--duration", "6", "--interval", "0.4", "--json",
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        await asyncio.sleep(3.5)           # long enough for the breaker to open
+        await relay.start()
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        await relay.stop()
+        return out.decode(), err.decode()
+
+    out, err = arun(go(), timeout=60)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows[-1]["status"] == "connected", (rows[-1], err)

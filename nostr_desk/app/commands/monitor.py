@@ -83,6 +83,8 @@ def monitor_config(interval: float, relays: int = 1) -> PoolConfig:
     return PoolConfig(connect_timeout=t, eose_timeout=t, ok_timeout=t, nip11_timeout=t, ping_timeout=t,
                       ping_interval=0, backoff_base=0.5, backoff_cap=max(1.0, interval * 2),
                       backoff_http_floor=max(1.0, interval * 2), health_persist=False, auth_default="never",
+                      # A relay restarted while watched is seen again within a few intervals.
+                      breaker_open_seconds=max(1.0, interval * 2),
                       background_concurrency=max(4, relays), user_concurrency=max(8, relays))
 
 
