@@ -64,11 +64,11 @@ def closed_port() -> int:
 class RelayProcess:
     """`nostr-desk relay --port 0 --db FILE` in the background; `url` is what it says it listens on."""
 
-    def __init__(self, db: Path, *extra: str) -> None:
+    def __init__(self, db: Path, *extra: str, port: int = 0) -> None:
         self.db = db
         self.proc = subprocess.Popen(
-            [console_script(), "relay", "--port", "0", "--db", str(db), "--data-dir", str(db.parent / "relay-data"),
-             *extra],
+            [console_script(), "relay", "--port", str(port), "--db", str(db), "--data-dir",
+             str(db.parent / "relay-data"), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         first = self._readline(20)
         if "listening on " not in first:

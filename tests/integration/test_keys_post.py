@@ -74,6 +74,28 @@ def test_without_a_keyring_keys_and_post_say_so_in_plain_words(tmp_path: Path):
     assert_clean_failure(posted)
 
 
+def test_a_queued_note_keeps_exit_3_until_a_relay_takes_it(tmp_path: Path, keyring_options):
+    assert nostr_desk("keys", "generate", *keyring_options).returncode == 0
+    port = closed_port()
+    url = f"ws://127.0.0.1:{port}"
+    queued = nostr_desk("post", "for later", "--relay", url, "--wait", "0.5", *keyring_options)
+    assert queued.returncode == 3, queued.stdout + queued.stderr
+    note_id = re.search(r"\(([0-9a-f]{64})\)", queued.stdout).group(1)
+
+    still = nostr_desk("post", "--wait", "0.5", *keyring_options)  # retry only, relay still down
+    assert f"earlier {note_id}: accepted by 0 of 1 relays" in still.stdout
+    assert still.returncode == 3, still.stdout + still.stderr
+
+    relay = RelayProcess(tmp_path / "late.sqlite3", port=port)
+    try:
+        done = nostr_desk("post", "--wait", "5", *keyring_options)
+        assert f"earlier {note_id}: accepted by 1 of 1 relays" in done.stdout
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert [e["id"] for e in fetch(relay.url, [{"ids": [note_id]}])] == [note_id]
+    finally:
+        relay.kill()
+
+
 def _at_a_terminal(argv: list[str], answer: bytes, timeout: float = 20) -> tuple[int, str]:
     """Run argv with a pseudo-terminal as its controlling terminal (getpass reads /dev/tty); type
     `answer` at the first prompt. (exit code, everything it wrote)."""

@@ -6,7 +6,8 @@ relay's answer. Before posting, whatever an earlier run left undelivered is retr
 only that is done. Relays: `--relay` URLs, else the account's NIP-65 write relays (from the store).
 
 Exit codes: 0 accepted by at least one relay; 3 queued (no relay accepted yet; retried by the next
-run); 1 refused (every relay rejected it, or bad input); 2 usage.
+run; with no text: some earlier note is still in that state); 1 refused (every relay rejected it, or
+bad input); 2 usage.
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ async def _post(args: argparse.Namespace, signer, store: EventStore, relays: lis
     pool = RelayPool(cli_pool_config(args.wait), store, signer=_auth(signer))
     poster = Poster(signer, store, pool)
     try:
-        for earlier in await poster.retry_undelivered():
-            _print(earlier, "earlier")
+        earlier = await poster.retry_undelivered()
+        for delivery in earlier:
+            _print(delivery, "earlier")
         if args.text is None:  # no text at all: only retry; an empty "" is refused by the poster
-            return EXIT_OK
+            # 3 while some note has reached no relay yet, as for a new note, so a script can tell.
+            return EXIT_QUEUED if any(not d.delivered and d.pending for d in earlier) else EXIT_OK
         targets = relays or poster.write_relays()
         if not targets:
             return _fail("no relay to publish to: pass --relay URL (or publish a NIP-65 relay list)", EXIT_USAGE)
