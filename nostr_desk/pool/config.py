@@ -69,6 +69,8 @@ class PoolConfig:
     health_retention_days: float = 30.0
     subscription_queue: int = 10_000   # unread events a live subscription keeps (oldest dropped)
     fetch_max_events: int = 50_000     # a fetch keeps at most this many (and its limits' worth)
+    verify_backlog: int = 4096         # unverified new events per subscription before we stop reading a relay
+    stall_timeout: float = 10.0        # longest we stop reading a relay for a subscription's backlog
 
     # --- NIP-42 ------------------------------------------------------------------------------------
     auth_default: AuthPolicy = "ask"

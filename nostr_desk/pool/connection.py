@@ -20,7 +20,7 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Awaitable, Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -58,6 +58,10 @@ class SubState:
     auth_retried: bool = False
     rate_retries: int = 0
     eose_event: asyncio.Event = field(default_factory=asyncio.Event)
+    # Backpressure: `behind()` says the consumer's unverified backlog is full; the connection then
+    # stops reading this relay until `caught_up()` returns (TCP slows the relay down).
+    behind: Callable[[], bool] | None = None
+    caught_up: Callable[[], Awaitable[None]] | None = None
 
 
 class RelayConnection(FrameHandler, RequestSender):
@@ -84,6 +88,7 @@ class RelayConnection(FrameHandler, RequestSender):
         self._task: asyncio.Task | None = None
         self._helpers: set[asyncio.Task] = set()      # auth answers, deferred REQs: cancelled on close
         self._deferred: dict[str, SubState] = {}      # REQs held back while the relay asked us to pause
+        self._stalled: SubState | None = None         # set by the frame handler: wait before reading on
         self._closing = False
         self.next_attempt_in = 0.0
         self.last_used = clock()      # the pool closes idle connections it opened on its own
@@ -226,6 +231,8 @@ class RelayConnection(FrameHandler, RequestSender):
                     self._on_frame(frame)
                 except Exception as exc:   # a bug in one handler must not kill the connection
                     self.health.last_error = f"frame handler failed: {exc!r}"[:300]
+                if self._stalled is not None:
+                    await self._wait_caught_up()
         except ConnectionClosed as exc:
             detail = f"connection lost ({_close_reason(exc)})"
         except (OSError, asyncio.TimeoutError) as exc:
@@ -257,6 +264,15 @@ class RelayConnection(FrameHandler, RequestSender):
         self._set_status("disconnected" if self.breaker.allow() else "breaker-open", detail)
         if delay:
             await self._sleep(delay)
+
+    async def _wait_caught_up(self) -> None:
+        """Read no more from this relay until the subscription has verified its backlog (bounded:
+        after `stall_timeout` we read on, so a stuck consumer cannot wedge the connection)."""
+        sub, self._stalled = self._stalled, None
+        if sub is not None and sub.caught_up is not None:
+            self.health.stalls += 1
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(sub.caught_up(), self.config.stall_timeout)
 
     def _fail_waiters(self, exc: Exception) -> None:
         for fut in self._ok_waiters.values():

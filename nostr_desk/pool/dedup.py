@@ -147,6 +147,7 @@ class Deduplicator:
         self.last_seen = False
         self._pending: list[Verdict] = []
         self._spares: dict[str, list[Verdict]] = {}
+        self.max_pending = 0                # the largest backlog seen (a figure for tests and tuning)
 
     def offer(self, url: str, sub_id: str, raw_event: bytes) -> bool:
         """True when this copy was queued for verifying; False when its id is seen or already queued."""
@@ -167,6 +168,8 @@ class Deduplicator:
                 self._pending.append(Verdict(url, sub_id, event_id, raw_event, cached))
                 return True
         self._pending.append(Verdict(url, sub_id, event_id, raw_event))
+        if len(self._pending) > self.max_pending:
+            self.max_pending = len(self._pending)
         return True
 
     @property

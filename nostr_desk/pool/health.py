@@ -45,6 +45,7 @@ class HealthSnapshot:
     last_closed: str
     last_ok_false: str
     last_error: str
+    stalls: int = 0                   # times reading it paused while verification caught up
 
     def to_json_obj(self) -> dict:
         return dict(self.__dict__)
@@ -71,6 +72,7 @@ class RelayHealth:
     bytes_out: int = 0
     connects: int = 0
     disconnects: int = 0
+    stalls: int = 0                   # times we stopped reading it while verification caught up
     last_notice: str = ""
     last_closed: str = ""
     last_ok_false: str = ""
@@ -153,4 +155,5 @@ class RelayHealth:
             bytes_in=self.bytes_in, bytes_out=self.bytes_out, connects=self.connects,
             disconnects=self.disconnects, last_notice=self.last_notice,
             last_closed=self.last_closed, last_ok_false=self.last_ok_false, last_error=self.last_error,
+            stalls=self.stalls,
         )

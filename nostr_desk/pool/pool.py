@@ -232,6 +232,7 @@ class RelayPool:
                            ingest=self.ingest, notices=self.notices, shared=self.verified,
                            offload_at=self.config.verify_batch_offload, emit_events=emit_events,
                            on_close=lambda s: self._subs.pop(s.id, None), keep_first=_fetch,
+                           backlog=self.config.verify_backlog,
                            max_queue=self.config.subscription_queue if max_queue is None else max_queue)
         self._subs[sub.id] = sub
         await sub.start()

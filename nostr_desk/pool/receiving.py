@@ -42,6 +42,8 @@ class FrameHandler:
                 sub.first_event_seen = True
                 self.health.sample("first_event_ms", (self.clock() - sub.sent_at) * 1000)
             sub.on_event(self.url, parts[0], parts[1])
+            if sub.behind is not None and sub.behind():
+                self._stalled = sub
             return
         try:
             msg = parse_relay_message(frame)

@@ -6,6 +6,8 @@ duplicates dropped on the spot; new copies are batched and verified in a flush t
 the reader yields (off the loop in a worker thread when the batch is large). Verified events go to
 the consumer's queue, to the event store with their provenance, and out as `EventReceived` notices
 (when asked for). Copies that fail verification are counted against the relay that sent them.
+Backpressure: when `backlog` new events wait unverified, the connections stop reading their relays
+until the flush has caught up, so a relay faster than verification is slowed at the socket.
 
 EOSE is aggregated: `wait_eose(timeout)` returns when every relay has sent EOSE, CLOSED the
 subscription, or dropped, or when the timeout passes, whichever is first; what arrived is delivered.
@@ -36,7 +38,7 @@ class Subscription:
     def __init__(self, sub_id: str, filters: tuple[Filter, ...], connections: list[RelayConnection], *,
                  ingest: Ingest, notices: NoticeHub, shared: VerifiedCache, offload_at: int,
                  emit_events: bool, on_close: Callable[[Subscription], None], max_queue: int = 0,
-                 keep_first: bool = False) -> None:
+                 keep_first: bool = False, backlog: int = 4096) -> None:
         self.id = sub_id
         self.filters = filters
         self.connections = {c.url: c for c in connections}
@@ -51,6 +53,7 @@ class Subscription:
         # a relay sends past its filters' limits is the least wanted part.
         self._queue: asyncio.Queue = asyncio.Queue(max_queue)
         self.keep_first = keep_first
+        self.backlog = backlog
         self.dropped = 0
         self._states: dict[str, SubState] = {}
         self._flush_task: asyncio.Task | None = None
@@ -61,7 +64,8 @@ class Subscription:
 
     async def start(self) -> None:
         for url in self.connections:
-            self._states[url] = SubState(self.id, self.filters, self._on_event, self._on_eose, self._on_closed)
+            self._states[url] = SubState(self.id, self.filters, self._on_event, self._on_eose, self._on_closed,
+                                         behind=self._behind, caught_up=self._caught_up)
         for url, conn in self.connections.items():
             await conn.subscribe(self._states[url])     # returns at once: the REQ is sent by conn
 
@@ -78,6 +82,17 @@ class Subscription:
                 # spare: its relay is recorded only if that id verifies (Verdict.also), so a
                 # batch of bad copies never leaves provenance behind.
                 self.ingest.duplicate_seen(self.dedup.last_id, url)
+
+    def _behind(self) -> bool:
+        return self.dedup.pending >= self.backlog
+
+    async def _caught_up(self) -> None:
+        """Returns once what has arrived is verified: a relay reader waits here (backpressure)."""
+        while self.dedup.pending >= self.backlog and not self._closed:
+            self._schedule_flush()
+            task = self._flush_task
+            assert task is not None
+            await asyncio.wait({task})       # not cancelling the flush if this waiter is cancelled
 
     def _schedule_flush(self) -> None:
         if self._flush_task is None or self._flush_task.done():

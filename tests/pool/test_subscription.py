@@ -78,3 +78,22 @@ def test_a_relay_that_stops_reading_does_not_delay_the_others_reqs():
         for r in (stuck, good):
             await r.stop()
     arun(go(), timeout=60)
+
+
+def test_a_relay_faster_than_verification_is_held_back_not_buffered():
+    # New events wait in memory until verified; a relay that sends faster than we verify must be
+    # slowed at the socket (we stop reading it), not buffered without end.
+    evs = [make_event(i, content=f"flood {i}") for i in range(3000)]
+
+    async def go():
+        fast = await FaultRelay().start()
+        fast.add(*evs)
+        pool = RelayPool(fast_config(verify_backlog=200, verify_batch_offload=64), None)
+        sub = await pool.subscribe([Filter.from_obj({"kinds": [1]})], [fast.url], max_queue=0)
+        await sub.wait_eose(20)
+        assert len(sub.drain()) == 3000
+        assert sub.dedup.max_pending <= 200 and pool.health()[fast.url].stalls >= 1
+        await sub.close()
+        await pool.close()
+        await fast.stop()
+    arun(go(), timeout=60)
