@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from .conftest import RelayProcess, assert_clean_failure, closed_port, nostr_desk
@@ -48,3 +48,16 @@ def test_a_second_relay_on_a_busy_port_is_refused_in_one_line(relay: RelayProces
     line = assert_clean_failure(result, 1)
     assert "address already in use" in line
     assert relay.proc.poll() is None  # the first one keeps serving
+
+
+def test_web_pages_need_allow_origin(tmp_path):
+    relay = RelayProcess(tmp_path / "web.sqlite3", "--allow-origin", "https://Client.example/")
+    try:
+        with connect(relay.url, origin="https://client.example", open_timeout=10) as page:
+            page.send(json.dumps(["REQ", "w", {"limit": 1}]))
+            assert json.loads(page.recv(timeout=10))[0] in ("AUTH", "EOSE")
+        with pytest.raises(InvalidStatus) as refused:
+            connect(relay.url, origin="https://elsewhere.example", open_timeout=10)
+        assert refused.value.response.status_code == 403
+    finally:
+        relay.kill()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import ipaddress
 import signal
 import sys
@@ -25,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("relay", help="run the local relay headless (no window) until Ctrl-C / SIGTERM")
     p.add_argument("--host", help="address to bind (default 127.0.0.1; anything else is reachable from elsewhere)")
     p.add_argument("--port", type=port, help="port to listen on (default 4869; 0 picks a free one)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let web pages from ORIGIN (e.g. https://client.example) connect, beyond local ones; "
+                        "repeatable; * allows any page")
     p.add_argument("--db", help="the event store file (default: events.sqlite3 in the data folder)")
     p.add_argument("--data-dir", help="the data folder (default: the per-user folder of this OS)")
     p.set_defaults(run=reports_failures(run))  # a --db that is not an event store: one line, exit 1
@@ -46,10 +50,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"nostr-desk relay: warning: binding {config.relay_host} makes the relay reachable from other "
               "machines, not only this one", file=sys.stderr)
     try:
-        return asyncio.run(_serve(relay_config(relay_mod, config), store_config))
+        return asyncio.run(_serve(_with_origins(relay_config(relay_mod, config), args.allow_origin), store_config))
     except OSError as exc:  # e.g. the port is taken
         print(f"nostr-desk relay: {exc.strerror or exc}", file=sys.stderr)
         return 1
+
+
+def _with_origins(config: relay_mod.RelayConfig, origins: list[str]) -> relay_mod.RelayConfig:
+    # Browsers send the Origin without a path or trailing slash, scheme and host in lowercase.
+    allowed = frozenset(o.strip().rstrip("/").lower() for o in origins if o.strip())
+    return dataclasses.replace(config, allowed_origins=config.allowed_origins | allowed) if allowed else config
 
 
 def _loopback(host: str) -> bool:
