@@ -198,13 +198,15 @@ class RelayPool:
         self.notices.emit(HealthSample(url, at, metric, value))
 
     # --- reading ---------------------------------------------------------------------------------------
-    def _read_targets(self, filters: Sequence[Filter], relays: Iterable[str] | None) -> list[RelayConnection]:
+    async def _read_targets(self, filters: Sequence[Filter], relays: Iterable[str] | None) -> list[RelayConnection]:
         if relays is not None:
             return [self.relay(u) for u in dict.fromkeys(relays)]
         urls: list[str] = []
         authors = sorted({a for f in filters for a in (f.authors or ())})
         if authors and self.store is not None:
-            planned = plan(lists_for(self.store, authors), authors, per_author=self.config.max_relays_per_author,
+            # A store query (thousands of authors' relay lists for a home feed): off the event loop.
+            lists = await asyncio.to_thread(lists_for, self.store, authors)
+            planned = plan(lists, authors, per_author=self.config.max_relays_per_author,
                            total=self.config.max_read_relays, prefer=self.read_relays)
             urls.extend(planned)
         snapshots = [self.relay(u).health.snapshot() for u in self.read_relays]
@@ -225,7 +227,7 @@ class RelayPool:
         """A live subscription: `async for event in sub`, `await sub.close()` (or `async with`).
         Up to `max_queue` unread events are kept (default `subscription_queue`; 0 = unbounded)."""
         filters = tuple(filters)
-        targets = self._read_targets(filters, relays)
+        targets = await self._read_targets(filters, relays)
         if _fetch:
             max_queue = fetch_cap(filters, len(targets), self.config.fetch_max_events)
         sub = Subscription(f"nd{next(self._ids)}", filters, targets,
@@ -252,7 +254,8 @@ class RelayPool:
 
     def inbox_relays(self, pubkeys: Iterable[str]) -> list[str]:
         """NIP-65: the read relays of `pubkeys` (to reach them: replies, mentions, reactions),
-        capped per person and in total; pass them to `publish` as extra primaries or fallbacks."""
+        capped per person and in total; pass them to `publish` as extra primaries or fallbacks.
+        It queries the store: from a coroutine, call it through `asyncio.to_thread`."""
         pubkeys = list(dict.fromkeys(pubkeys))
         if self.store is None or not pubkeys:
             return []
