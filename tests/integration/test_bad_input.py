@@ -63,3 +63,12 @@ def test_a_keyring_backend_that_is_not_installed_is_named_not_a_traceback(tmp_pa
     env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring")  # keyrings.alt: absent
     result = nostr_desk("keys", "generate", "--data-dir", str(tmp_path / "data"), env=env)
     assert "PYTHON_KEYRING_BACKEND" in assert_clean_failure(result, 3)
+
+
+def test_a_failed_export_leaves_an_earlier_backup_alone(folder: Path):
+    backup = folder / "backup.jsonl"
+    backup.write_text("an earlier backup\n")
+    result = nostr_desk("export", "--db", str(folder / "garbage.bin"), "-o", str(backup))
+    assert_clean_failure(result, 1)
+    assert backup.read_text() == "an earlier backup\n"  # it was truncated before the store failed to open
+    assert sorted(p.name for p in folder.iterdir()) == ["backup.jsonl", "garbage.bin"]  # no partial file left
