@@ -4,6 +4,7 @@ missing and garbage files, a file that is not an event store, bad URLs and ports
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ CASES = [
     (["import", "{tmp}", "--db", "{tmp}/ok.sqlite3"], 1, "Is a directory"),
     (["import", "{tmp}/garbage.bin", "--db", "{tmp}/ok.sqlite3"], 1, "invalid"),
     (["import", "{tmp}/garbage.bin", "--db", "{tmp}/garbage.bin"], 1, "not a database"),
+    (["import", "{tmp}/store.sqlite3", "--db", "{tmp}/ok.sqlite3"], 1, "is an SQLite database"),
     (["export", "--db", "{tmp}/garbage.bin"], 1, "not a database"),
     (["export", "--db", "{tmp}/missing.sqlite3"], 2, "no event store"),
     (["compact", "--db", "{tmp}/garbage.bin"], 1, "not a database"),
@@ -36,6 +38,9 @@ CASES = [
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "garbage.bin").write_bytes(bytes(range(256)) * 40)  # neither JSON lines nor SQLite
+    with sqlite3.connect(tmp_path / "store.sqlite3") as db:  # an SQLite file given where JSONL is expected
+        db.execute("CREATE TABLE t (x)")
+    db.close()
     return tmp_path
 
 
@@ -71,4 +76,4 @@ def test_a_failed_export_leaves_an_earlier_backup_alone(folder: Path):
     result = nostr_desk("export", "--db", str(folder / "garbage.bin"), "-o", str(backup))
     assert_clean_failure(result, 1)
     assert backup.read_text() == "an earlier backup\n"  # it was truncated before the store failed to open
-    assert sorted(p.name for p in folder.iterdir()) == ["backup.jsonl", "garbage.bin"]  # no partial file left
+    assert sorted(p.name for p in folder.iterdir()) == ["backup.jsonl", "garbage.bin", "store.sqlite3"]  # no partial file left
