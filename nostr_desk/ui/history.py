@@ -15,6 +15,8 @@ from nostr_desk.store import health_log
 log = logging.getLogger(__name__)
 
 METRICS = ("connect_ms", "ping_ms", "first_event_ms", "eose_ms", "ok_ms")
+# Running totals the pool also samples; the charts want their increases, so they come back as diffs.
+COUNTERS = {"rate_limited": "rate_limited/tick", "verify_failures": "verify_failures/tick"}
 
 
 def load_history(services: Any, since: float, per_series: int = 5000) -> Iterator[tuple[str, str, float, float]]:
@@ -31,6 +33,11 @@ def load_history(services: Any, since: float, per_series: int = 5000) -> Iterato
             for metric in METRICS:
                 for at, value in health_log.series(conn, url, metric, since, per_series):
                     yield url, metric, at, value
+            for metric, series in COUNTERS.items():
+                previous = 0.0  # totals restart at 0 with each run of the pool
+                for at, value in health_log.series(conn, url, metric, since, per_series):
+                    yield url, series, at, value - previous if value >= previous else value
+                    previous = value
     except sqlite3.Error:
         log.exception("could not read the stored health history")
     finally:

@@ -132,3 +132,31 @@ def test_settings_save_and_apply_next_start(qtbot, config, services):
     page.host.setText("")  # an empty bind address falls back to loopback, never to "all interfaces"
     page.save_button.click()
     assert json.loads(config.paths.settings_file.read_text())["relay_host"] == "127.0.0.1"
+
+
+def test_failure_history_comes_back_as_increases(qtbot, config, run):
+    """Signature failures stored by the pool (running totals) are charted as increases after a restart."""
+    from nostr_desk.protocol.filters import Filter
+    from nostr_desk.ui.pages.monitor import FAILURES
+    from tests.pool.events import bad_sig
+    relay = run(FaultRelay().start())
+    try:
+        relay.add(*[bad_sig(make_event(i)) for i in range(4)])
+        svc = Services(config, pool_config=fast_pool())
+        run(svc.start())
+        svc.relay_list.add(relay.url)
+        run(svc.pool.fetch([Filter(kinds=frozenset({1}))], relays=[relay.url]))
+        assert svc.pool.health()[relay.url].verify_failures == 4
+        run(svc.aclose())
+        from nostr_desk.app.config import build_config
+        config = build_config(config.data_dir, relay_port=config.relay_port)
+        again = Services(config, pool_config=fast_pool())
+        run(again.start())
+        try:
+            window = open_window(qtbot, config, again)
+            ring = window.page(MonitorPage).book.ring(relay.url, FAILURES)
+            assert ring is not None and ring.arrays()[1].sum() == 4
+        finally:
+            run(again.aclose())
+    finally:
+        run(relay.stop())
