@@ -15,6 +15,9 @@ class StoreConfig:
     max_limit: int = 5000  # cap applied to any filter's limit (and to limit-less queries)
     owner_pubkeys: frozenset[str] = frozenset()  # never evicted by retention
     max_batch: int = 2000  # most events the writer puts in one transaction
+    max_queue: int = 20_000  # saves waiting for the writer before submit refuses with StoreBusy (~2 s of work)
+    max_queue_bytes: int = 64 << 20  # ... or this much raw JSON waiting
+    max_query_seconds: float = 10.0  # a read statement running longer is interrupted (StoreError)
 
 
 class SaveOutcome(enum.Enum):

@@ -24,6 +24,11 @@ class StoreClosed(StoreError):
     """The store was closed; nothing more can be submitted or queried."""
 
 
+class StoreBusy(StoreError):
+    """The writer's queue is full (back-pressure); the text starts with "error: server busy", ready for
+    a relay's `OK false`."""
+
+
 def open_connection(path: Path, *, readonly: bool = False, writer: bool = False) -> sqlite3.Connection:
     """A connection in autocommit mode (we BEGIN/COMMIT explicitly) with the store's pragmas."""
     try:

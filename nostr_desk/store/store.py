@@ -2,13 +2,16 @@
 
 Writes go through the single writer thread (`submit`/`save`/`save_many`); reads use one connection
 per calling thread (WAL lets them run beside the writer). See the team brief for the contract.
+
+Reads are bounded and safe at shutdown (`readers.py`): each runs under a time budget
+(`StoreConfig.max_query_seconds`), and `close` lets reads in flight finish (briefly) or interrupts
+them, so a caller sees its answer or a `StoreClosed`/`StoreError`, never a closed-connection error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from typing import Any, Callable
@@ -20,18 +23,20 @@ from . import query as q
 from . import retention
 from .model import SaveResult, StoreConfig, StoreStats
 from .schema import migrate
-from .sqlite import StoreClosed, db_bytes, open_connection
+from .readers import Readers
+from .sqlite import StoreBusy, StoreClosed, db_bytes, open_connection
 from .writer import Writer
+
+SAVE_WAIT = 10.0  # seconds `save` waits (off the event loop) for room in a full writer queue
 
 
 class EventStore:
     def __init__(self, config: StoreConfig, writer_conn: sqlite3.Connection) -> None:
         self.config = config
         self._writer_conn = writer_conn
-        self._writer = Writer(writer_conn, max_batch=config.max_batch)
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._writer = Writer(writer_conn, max_batch=config.max_batch, max_queue=config.max_queue,
+                              max_queue_bytes=config.max_queue_bytes)
+        self._readers = Readers(config.path, max_seconds=config.max_query_seconds)
         self._closed = False
 
     @classmethod
@@ -47,14 +52,22 @@ class EventStore:
         return cls(config, conn)
 
     # --- writing -------------------------------------------------------------------------------------
-    def submit(self, event: Event, raw: bytes | None = None, *, source: str | None = None, now: int | None = None) -> Future[SaveResult]:
-        return self._writer.submit(event, event.to_bytes() if raw is None else raw, source, now)
+    def submit(self, event: Event, raw: bytes | None = None, *, source: str | None = None, now: int | None = None,
+               wait: float | None = 0.0) -> Future[SaveResult]:
+        """Queue a save. If the writer's queue is full: wait up to `wait` seconds (None: as long as it
+        takes), then raise `StoreBusy` ("error: server busy ..."). The default never blocks."""
+        return self._writer.submit(event, event.to_bytes() if raw is None else raw, source, now, wait)
 
     async def save(self, event: Event, raw: bytes | None = None, *, source: str | None = None, now: int | None = None) -> SaveResult:
-        return await asyncio.wrap_future(self.submit(event, raw, source=source, now=now))
+        try:
+            fut = self.submit(event, raw, source=source, now=now)
+        except StoreBusy:  # wait for room on a worker thread, never on the event loop
+            fut = await asyncio.to_thread(self.submit, event, raw, source=source, now=now, wait=SAVE_WAIT)
+        return await asyncio.wrap_future(fut)
 
     def save_many(self, events: Iterable[Event], *, source: str | None = None, now: int | None = None) -> list[SaveResult]:
-        futures = [self.submit(e, source=source, now=now) for e in events]
+        """Bulk, blocking: waits for room in the writer's queue rather than failing."""
+        futures = [self.submit(e, source=source, now=now, wait=None) for e in events]
         return [f.result() for f in futures]
 
     def run_in_writer(self, fn: Callable[[sqlite3.Connection], Any]) -> Future:
@@ -80,30 +93,31 @@ class EventStore:
 
     # --- reading -------------------------------------------------------------------------------------
     def query(self, filters: Sequence[Filter], *, now: int, readers: frozenset[str] | None = None) -> list[bytes]:
-        return q.run_query(self._reader(), filters, max_limit=self.config.max_limit, now=now, readers=readers)
+        limit = self.config.max_limit
+        return self._readers.run(lambda conn: q.run_query(conn, filters, max_limit=limit, now=now, readers=readers))
 
     def count(self, filters: Sequence[Filter], *, now: int, readers: frozenset[str] | None = None) -> int:
-        return q.run_count(self._reader(), filters, now=now, readers=readers)
+        return self._readers.run(lambda conn: q.run_count(conn, filters, now=now, readers=readers))
 
     def get(self, event_id: str) -> bytes | None:
         blobs = q.as_blobs([event_id])
         if not blobs:
             return None
-        row = self._reader().execute("SELECT raw FROM events WHERE id = ?", (blobs[0],)).fetchone()
+        row = self._readers.fetchone("SELECT raw FROM events WHERE id = ?", (blobs[0],))
         return None if row is None else row[0]
 
     def events_since(self, seq: int, limit: int = 1000) -> list[tuple[int, bytes]]:
         """(seq, raw) of events stored after `seq`, in insert order (seq never goes back)."""
-        return self._reader().execute("SELECT seq, raw FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+        return self._readers.fetchall("SELECT seq, raw FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
 
     def relays_of(self, event_id: str) -> list[tuple[str, int]]:
         """Provenance: (relay URL, first seen) for each relay that sent this event."""
-        rows = self._reader().execute("SELECT relay, first_seen FROM event_relays WHERE event_id = ? ORDER BY first_seen, relay", (event_id,))
-        return rows.fetchall()
+        return self._readers.fetchall("SELECT relay, first_seen FROM event_relays WHERE event_id = ? ORDER BY first_seen, relay", (event_id,))
 
     def stats(self) -> StoreStats:
-        events = self._reader().execute("SELECT count(*) FROM events").fetchone()[0]
-        return StoreStats(events=events, db_bytes=db_bytes(self.config.path), writer_queue=self._writer.depth())
+        events = self._readers.fetchone("SELECT count(*) FROM events", ())[0]
+        return StoreStats(events=events, db_bytes=db_bytes(self.config.path), writer_queue=self._writer.depth(),
+                          extra={"writer_queue_bytes": self._writer.queued_bytes, "busy_refusals": self._writer.busy_refusals})
 
     @property
     def writer_queue_depth(self) -> int:
@@ -120,16 +134,14 @@ class EventStore:
         if self._closed:
             return
         self._closed = True
+        self._readers.closing()  # new reads fail with StoreClosed from here on
         self._writer.close()
         try:
             self._writer_conn.execute("PRAGMA optimize")
         except sqlite3.Error:
             pass
         self._writer_conn.close()
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
+        self._readers.close()
 
     def __enter__(self) -> EventStore:
         return self
@@ -140,13 +152,3 @@ class EventStore:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreClosed("the event store is closed")
-
-    def _reader(self) -> sqlite3.Connection:
-        self._check_open()
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = open_connection(self.config.path, readonly=True)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        return conn

@@ -84,7 +84,7 @@ def import_jsonl(store: EventStore, lines: Iterable[bytes], *, source: str | Non
             continue
         event = _verified(line, number, report)
         if event is not None:
-            batch.append(store.submit(event, source=source))
+            batch.append(store.submit(event, source=source, wait=None))  # bulk: wait for room, never refuse
         if len(batch) >= chunk:
             pending.append(batch)
             batch = []
