@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import errno
 import ipaddress
 import signal
 import sys
@@ -52,8 +53,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_serve(_with_origins(relay_config(relay_mod, config), args.allow_origin), store_config))
     except OSError as exc:  # e.g. the port is taken
-        print(f"nostr-desk relay: {exc.strerror or exc}", file=sys.stderr)
+        print(f"nostr-desk relay: {_bind_failure(exc, config.relay_host, config.relay_port)}", file=sys.stderr)
         return 1
+
+
+def _bind_failure(exc: OSError, host: str, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is already in use (another relay, or nostr-desk's window?); "
+                "choose another with --port")
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} (ports below 1024 need privileges); choose another with --port"
+    return str(exc.strerror or exc)
 
 
 def _with_origins(config: relay_mod.RelayConfig, origins: list[str]) -> relay_mod.RelayConfig:
