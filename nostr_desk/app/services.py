@@ -200,6 +200,11 @@ async def _start_pool(s: Services) -> None:
     s.pool = pool
     s._stack.push_async_callback(_close_pool, s)
     s.relay_list = RelayList(pool, s.config.relays, s.save_relays)
+    if s.store is not None:
+        from nostr_desk.app.status_log import StatusLog
+
+        status_log = StatusLog(s.store, pool)
+        s._stack.push_async_callback(status_log.close)  # flushed before the pool closes
     if s.store is not None:  # publishes left in the durable outbox by the last run
         s._resume = asyncio.get_running_loop().create_task(_resume(pool), name="resume outbox")
 

@@ -14,7 +14,7 @@ from nostr_desk.store import health_log
 
 log = logging.getLogger(__name__)
 
-METRICS = ("connect_ms", "ping_ms", "first_event_ms", "eose_ms", "ok_ms")
+METRICS = ("connect_ms", "ping_ms", "first_event_ms", "eose_ms", "ok_ms", "status")  # status: app/status_log
 # Running totals the pool also samples; the charts want their increases, so they come back as diffs.
 COUNTERS = {"rate_limited": "rate_limited/tick", "verify_failures": "verify_failures/tick"}
 

@@ -105,6 +105,8 @@ def test_monitor_history_survives_restart_and_toggles(qtbot, config, run):
             monitor2 = window2.page(MonitorPage)
             ring = monitor2.book.ring(relay.url, "ping_ms")
             assert ring is not None and ring.size >= 3  # drawn from the stored history
+            status = monitor2.book.ring(relay.url, "status")
+            assert status is not None and 2.0 in status.arrays()[1]  # "connected" was stored too
             monitor2.window_box.setCurrentText("24 hours")
             assert monitor2.redraw() > 0
         finally:

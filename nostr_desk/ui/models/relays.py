@@ -57,6 +57,12 @@ def _labelled(label: str, text: str) -> str:
     return f"{label}: {text}" if text else ""
 
 
+def status_level(status: str) -> float:
+    """For the Status chart: 2 connected, 1 trying, 0 down."""
+    status = status.lower()
+    return 2.0 if status in GOOD else 1.0 if status in TRYING else 0.0
+
+
 def light_colour(status: str) -> str:
     status = status.lower()
     if status in GOOD:

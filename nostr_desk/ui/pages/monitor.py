@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, Q
 from nostr_desk.ui.charts.palette import colour_for
 from nostr_desk.ui.charts.ring import SeriesBook
 from nostr_desk.ui.history import load_history
-from nostr_desk.ui.models.relays import GOOD, TRYING
+from nostr_desk.ui.models.relays import status_level
 from nostr_desk.ui.pages.base import Page, empty_state, page_layout
 from nostr_desk.ui.pool_access import PoolAccess
 
@@ -28,11 +28,6 @@ log = logging.getLogger(__name__)
 WINDOWS = {"5 minutes": 300, "1 hour": 3600, "24 hours": 86400}
 RATE_LIMITS, FAILURES = "rate_limited/tick", "verify_failures/tick"  # increases per poll (1 s)
 LATENCY = {"Ping": "ping_ms", "REQ → EOSE": "eose_ms", "Publish → OK": "ok_ms", "Connect": "connect_ms"}
-
-
-def status_level(status: str) -> float:
-    status = status.lower()
-    return 2.0 if status in GOOD else 1.0 if status in TRYING else 0.0
 
 
 class MonitorPage(Page):
