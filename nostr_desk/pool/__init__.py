@@ -8,11 +8,11 @@ Everything else is an implementation part.
 from .config import PoolConfig
 from .health import HealthSnapshot
 from .notices import EventReceived, HealthSample, Notice, NoticeHub, PublishResult, StatusChanged
-from .pool import PoolFull, RelayPool
+from .pool import PoolClosed, PoolFull, RelayPool
 from .publisher import PublishReport, RelayOutcome
 from .subscription import Subscription
 
 __all__ = [
-    "EventReceived", "HealthSample", "HealthSnapshot", "Notice", "NoticeHub", "PoolConfig", "PoolFull",
-    "PublishReport", "PublishResult", "RelayOutcome", "RelayPool", "StatusChanged", "Subscription",
+    "EventReceived", "HealthSample", "HealthSnapshot", "Notice", "NoticeHub", "PoolClosed", "PoolConfig",
+    "PoolFull", "PublishReport", "PublishResult", "RelayOutcome", "RelayPool", "StatusChanged", "Subscription",
 ]

@@ -56,7 +56,9 @@ class PoolConfig:
     background_concurrency: int = 4    # backfill, profile fetching
 
     # --- publishing ------------------------------------------------------------------------------
-    publish_max_attempts: int = 12     # retry answers (error:, rate-limited:) before a relay is given up; timeouts and drops never exhaust it
+    # Retry answers (error:, rate-limited:) before a relay is given up for one publish; timeouts and
+    # dropped connections never exhaust it (the outbox is durable until a relay accepts).
+    publish_max_attempts: int = 12
     outbox_retry_interval: float = 5.0
 
     # --- verification --------------------------------------------------------------------------------

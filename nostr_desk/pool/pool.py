@@ -45,6 +45,10 @@ class PoolFull(RuntimeError):
     """More relays than `max_connections` were asked for."""
 
 
+class PoolClosed(RuntimeError):
+    """The pool was closed: nothing new is started (a task nobody closes would leak)."""
+
+
 def fetch_cap(filters: Sequence[Filter], relays: int, ceiling: int) -> int:
     """How many events a fetch keeps: every relay's full answer to the filters' limits (the relays
     may hold different events), never more than `ceiling`, so a relay that ignores `limit` (or a
@@ -142,6 +146,8 @@ class RelayPool:
     # --- relays ----------------------------------------------------------------------------------------
     def relay(self, url: str) -> RelayConnection:
         """The connection for `url` (normalised), made and started on first use. ValueError for a bad URL."""
+        if self._closed:
+            raise PoolClosed("the relay pool is closed")
         norm = normalize_relay_url(url)
         conn = self.connections.get(norm)
         if conn is None:
@@ -182,6 +188,7 @@ class RelayPool:
         conn = self.relay(url)
         conn.auth.policy = policy
         conn.auth.reset_answer()
+        conn.health.auth = conn.auth.state
 
     def on_notice(self, callback: NoticeCallback) -> Callable[[], None]:
         return self.notices.subscribe(callback)

@@ -5,7 +5,8 @@ EVENT frames are sliced without parsing and handed to the subscription's callbac
 `parse_relay_message`: OK resolves a publish waiter, EOSE/CLOSED finish a subscription's first pass
 (CLOSED `auth-required:` authenticates and re-sends, `rate-limited:` waits and re-sends), NOTICE and
 OK-false feed rate-limit detection, AUTH stores the challenge (and answers at once when the policy
-is "always"). A mixin: it uses the connection's state (`subs`, `health`, `auth`, `backoff`, ...); REQs go out through requests.py.
+is "always"). A mixin: it uses the connection's state (`subs`, `health`, `auth`, `backoff`, ...);
+REQs go out through requests.py.
 """
 
 from __future__ import annotations

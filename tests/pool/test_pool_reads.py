@@ -328,3 +328,22 @@ def test_relays_picked_for_others_are_closed_when_idle_and_skipped_when_full(sto
             await r.stop()
 
     arun(go())
+
+
+def test_a_closed_pool_starts_nothing_new():
+    # Late callers during shutdown must get a clear error, not a fresh connection task that
+    # nobody will ever close (it would be destroyed pending when the loop stops).
+    async def go():
+        (relay,) = await relays(Faults())
+        pool = RelayPool(fast_config(), None)
+        pool.add_relay(relay.url)
+        await pool.close()
+        before = len(asyncio.all_tasks())
+        with pytest.raises(RuntimeError, match="closed"):
+            pool.relay("ws://127.0.0.1:1")
+        with pytest.raises(RuntimeError, match="closed"):
+            await pool.fetch(KIND1, timeout=1, relays=[relay.url])
+        assert len(asyncio.all_tasks()) == before
+        await relay.stop()
+
+    arun(go())

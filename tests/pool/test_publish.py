@@ -309,8 +309,8 @@ def test_closing_the_store_first_does_not_break_the_pool(db):
         relay = await FaultRelay().start()
         relay.add(make_event(1))
         pool = RelayPool(fast_config(outbox_retry_interval=0.05), store)
-        await pool.fetch([__import__("nostr_desk.protocol.filters", fromlist=["Filter"]).Filter.from_obj({"kinds": [1]})],
-                         timeout=3, relays=[relay.url])
+        from nostr_desk.protocol.filters import Filter
+        await pool.fetch([Filter.from_obj({"kinds": [1]})], timeout=3, relays=[relay.url])
         store.close()
         await asyncio.sleep(0.2)                 # a few ticks with nowhere to write
         ticker = next(iter(pool._tasks))
