@@ -162,3 +162,13 @@ def test_failure_history_comes_back_as_increases(qtbot, config, run):
             run(again.aclose())
     finally:
         run(relay.stop())
+
+
+def test_charts_follow_a_palette_change(qtbot, config, services):
+    from PySide6.QtGui import QColor, QPalette
+    window = open_window(qtbot, config, services)
+    plot = window.page(MonitorPage).latency
+    dark = QPalette(plot.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#202020"))
+    plot.setPalette(dark)  # what a system switch to dark delivers
+    assert plot.backgroundBrush().color().name() == "#202020"

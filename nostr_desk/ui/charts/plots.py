@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QPalette
 
 from nostr_desk.ui.charts.ring import SeriesBook
@@ -24,14 +24,8 @@ class RelayPlot(pg.PlotWidget):
     def __init__(self, title: str, unit: str, *, step: bool = False,
                  fmt: Callable[[float], str] = lambda v: f"{v:.0f}") -> None:
         super().__init__(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        # Colours from the palette, so the charts follow the system's light or dark scheme.
-        palette = self.palette()
-        self.setBackground(palette.color(QPalette.ColorRole.Base))
-        text = palette.color(QPalette.ColorRole.Text)
-        for side in ("left", "bottom"):
-            axis = self.getAxis(side)
-            axis.setPen(pg.mkPen(text))
-            axis.setTextPen(pg.mkPen(text))
+        self.apply_palette()
+        self._palette_ready = True
         self.setTitle(title)
         self.setLabel("left", unit)
         self.showGrid(x=True, y=True, alpha=0.2)
@@ -50,6 +44,22 @@ class RelayPlot(pg.PlotWidget):
         self.addItem(self.readout, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._hover)
         self.last_hover = ""
+
+    def apply_palette(self) -> None:
+        """Colours from the palette, so the charts follow the system's light or dark scheme."""
+        palette = self.palette()
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for side in ("left", "bottom"):
+            axis = self.getAxis(side)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt naming)
+        super().changeEvent(event)
+        # the system switched light <-> dark (Qt also sends one while the widget is being built)
+        if event.type() == QEvent.Type.PaletteChange and getattr(self, "_palette_ready", False):
+            self.apply_palette()
 
     def curve(self, url: str, colour: str) -> pg.PlotDataItem:
         item = self.curves.get(url)
