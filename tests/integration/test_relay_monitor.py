@@ -41,6 +41,7 @@ def test_monitor_reports_a_closed_port_in_its_table(tmp_path):
     assert "Traceback" not in result.stderr
     assert f"ws://127.0.0.1:{port}" in result.stdout
     assert "connect failed" in result.stdout  # the reason is shown, not just a status
+    assert result.returncode == 1  # like ping(8): a health check can act on it
 
 
 def test_a_second_relay_on_a_busy_port_is_refused_in_one_line(relay: RelayProcess, tmp_path):
