@@ -17,6 +17,7 @@ from pathlib import Path
 
 import keyring
 import pytest
+from websockets.sync.client import connect
 
 from nostr_desk.protocol import nip19
 from nostr_desk.protocol.event import parse_verified
@@ -92,6 +93,32 @@ def test_a_queued_note_keeps_exit_3_until_a_relay_takes_it(tmp_path: Path, keyri
         assert f"earlier {note_id}: accepted by 1 of 1 relays" in done.stdout
         assert done.returncode == 0, done.stdout + done.stderr
         assert [e["id"] for e in fetch(relay.url, [{"ids": [note_id]}])] == [note_id]
+    finally:
+        relay.kill()
+
+
+@pytest.mark.xfail(strict=True, reason="known bug (qa report): `post` stores the note in the SQLite file the "
+                   "running relay serves, the relay then answers `duplicate:` and never pushes it to live subscribers")
+def test_a_live_subscriber_of_the_local_relay_sees_a_note_posted_from_the_same_data_folder(tmp_path: Path,
+                                                                                        keyring_options):
+    data = Path(keyring_options[1])
+    relay = RelayProcess(data / "events.sqlite3")  # the relay of the user's own data folder, as by default
+    try:
+        assert nostr_desk("keys", "generate", *keyring_options).returncode == 0
+        with connect(relay.url, open_timeout=10) as client:
+            client.send(json.dumps(["REQ", "live", {"kinds": [1], "limit": 0}]))
+            while json.loads(client.recv(timeout=10))[0] != "EOSE":
+                pass
+            posted = nostr_desk("post", "live?", "--relay", relay.url, "--wait", "5", *keyring_options)
+            assert posted.returncode == 0, posted.stdout + posted.stderr
+            pushed = []
+            try:
+                while not pushed:
+                    message = json.loads(client.recv(timeout=3))
+                    pushed += [m for m in [message] if m[0] == "EVENT"]
+            except TimeoutError:
+                pass
+        assert pushed and pushed[0][2]["content"] == "live?"
     finally:
         relay.kill()
 
