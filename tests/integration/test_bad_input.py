@@ -76,4 +76,5 @@ def test_a_failed_export_leaves_an_earlier_backup_alone(folder: Path):
     result = nostr_desk("export", "--db", str(folder / "garbage.bin"), "-o", str(backup))
     assert_clean_failure(result, 1)
     assert backup.read_text() == "an earlier backup\n"  # it was truncated before the store failed to open
-    assert sorted(p.name for p in folder.iterdir()) == ["backup.jsonl", "garbage.bin", "store.sqlite3"]  # no partial file left
+    leftovers = sorted(p.name for p in folder.iterdir())
+    assert leftovers == ["backup.jsonl", "garbage.bin", "store.sqlite3"]  # no partial file left behind
