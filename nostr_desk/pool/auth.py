@@ -86,18 +86,24 @@ class AuthGate:
                     self.state = "refused"
                     return False
             self.state = "authenticating"
-            challenge = self.challenge
             try:
-                event = await self.signer(auth_template(self.url, challenge, int(self.wall())))
-            except Exception:   # locked keyring, watch-only account: the relay's answer stands
-                self.state = "failed"
-                return False
-            try:
-                accepted, message = await send_auth(event)
-            except (asyncio.TimeoutError, ConnectionError):
-                self.state = "failed"
-                return False
-            self.state = "authenticated" if accepted else "failed"
-            if accepted:
-                self._answered = challenge
-            return accepted
+                return await self._answer(self.challenge, send_auth)
+            finally:
+                if self.state == "authenticating":     # cancelled half-way: not stuck in between
+                    self.state = "failed"
+
+    async def _answer(self, challenge: str, send_auth: SendAuth) -> bool:
+        try:
+            event = await self.signer(auth_template(self.url, challenge, int(self.wall())))
+        except Exception:   # locked keyring, watch-only account: the relay's answer stands
+            self.state = "failed"
+            return False
+        try:
+            accepted, message = await send_auth(event)
+        except (asyncio.TimeoutError, ConnectionError):
+            self.state = "failed"
+            return False
+        self.state = "authenticated" if accepted else "failed"
+        if accepted:
+            self._answered = challenge
+        return accepted

@@ -364,9 +364,10 @@ class RelayConnection(FrameHandler, RequestSender):
 
     # --- NIP-42 --------------------------------------------------------------------------------------
     async def _authenticate(self) -> bool:
-        result = await self.auth.authenticate(self._publish_once_auth)
-        self.health.auth = self.auth.state
-        return result
+        try:
+            return await self.auth.authenticate(self._publish_once_auth)
+        finally:
+            self.health.auth = self.auth.state
 
     async def _publish_once_auth(self, event: Event) -> tuple[bool, str]:
         fut = asyncio.get_running_loop().create_future()

@@ -460,3 +460,23 @@ def test_a_flood_of_auth_challenges_is_answered_once_not_once_each():
             await conn.close()
             await relay.stop()
     arun(go())
+
+
+def test_a_cancelled_authentication_does_not_stay_authenticating():
+    async def go():
+        async def slow_signer(template):
+            await asyncio.sleep(5)
+            return await signer(template)
+
+        relay = await FaultRelay(faults=Faults(require_auth=True, late_challenge=True)).start()
+        gate = AuthGate(relay.url, "ask", slow_signer, ask=lambda url: _yes(), timeout=2)   # no helper task
+        conn = RelayConnection(relay.url, fast_config(), auth=gate)
+        assert await conn.wait_connected(5)
+        publishing = asyncio.ensure_future(conn.publish(make_event(5)))
+        await until(lambda: gate.state == "authenticating")
+        publishing.cancel()
+        await asyncio.gather(publishing, return_exceptions=True)
+        assert gate.state == "failed" and conn.health.auth == "failed"
+        await conn.close()
+        await relay.stop()
+    arun(go())
