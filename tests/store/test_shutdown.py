@@ -70,10 +70,23 @@ def test_close_while_queries_run_on_other_threads(filled, round_):
         store.query([Filter()], now=NOW)
 
 
+ENDLESS = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c"
+
+
 def test_read_past_its_budget_is_interrupted_then_the_thread_reads_again(filled):
+    readers = Readers(filled, max_seconds=0.2)
+    t0 = time.monotonic()
+    with pytest.raises(StoreError, match="took longer"):
+        readers.run(lambda conn: conn.execute(ENDLESS).fetchone())
+    assert time.monotonic() - t0 < 10
+    assert readers.fetchone("SELECT count(*) FROM events", ())[0] == 1500  # same thread, same connection
+    readers.close()
+
+
+def test_store_reads_have_the_budget(filled):
     with EventStore.open(StoreConfig(path=filled, max_query_seconds=0.0)) as s:
-        with pytest.raises(StoreError, match="took longer"):
-            s.count([Filter(search="ipsum")], now=NOW)
+        with pytest.raises(StoreError, match="took longer"):  # a full scan of 1,500 rows outlasts zero
+            s.count([Filter(tags={"t": frozenset({"x"})}), Filter(kinds=frozenset({1}), search="lorem")], now=NOW)
     with EventStore.open(StoreConfig(path=filled, max_query_seconds=5.0)) as s:
         assert s.count([Filter(search="ipsum")], now=NOW) == 1500
 
@@ -85,7 +98,7 @@ def test_close_interrupts_a_read_that_outlasts_the_grace_period(filled):
 
     def endless(conn: sqlite3.Connection) -> int:
         started.set()  # a statement that never ends on its own
-        return conn.execute("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c").fetchone()[0]
+        return conn.execute(ENDLESS).fetchone()[0]
 
     def run() -> None:
         try:

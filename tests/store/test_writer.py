@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.filters import Filter
 from nostr_desk.store import EventStore, SaveOutcome, StoreConfig
@@ -116,9 +118,16 @@ def test_acknowledged_events_survive_sigkill(tmp_path):
         assert all(Event.from_json(s.get(i)).id == i for i in acked[:10])
 
 
-def test_heavy_reads_do_not_block_the_writer(store_path):
-    # Readers have their own WAL snapshots and read in bounded pages: a full-scan query running in a
-    # loop on another thread must not hold up commits.
+HEAVY_READS = {
+    "query": lambda s: len(s.query([Filter(search="zz")], now=NOW)),  # every row checked in Python
+    "count": lambda s: s.count([Filter(search="www"), Filter(search="zz")], now=NOW),  # FTS hits all, checked in Python
+}
+
+
+@pytest.mark.parametrize("read", sorted(HEAVY_READS))
+def test_heavy_reads_do_not_block_the_writer(store_path, read):
+    # Readers have their own WAL snapshots and read in bounded pages (counts in chunks, yielding the
+    # GIL): a full-scan read running in a loop on another thread must not hold up commits.
     with EventStore.open(StoreConfig(path=store_path)) as s:
         s.save_many([make(content=f"filler {i} " + "w" * 200, created_at=NOW - i) for i in range(3000)])
         stop, started = threading.Event(), threading.Event()
@@ -127,7 +136,7 @@ def test_heavy_reads_do_not_block_the_writer(store_path):
         def scan() -> None:
             while not stop.is_set():
                 started.set()
-                scans.append(len(s.query([Filter(search="zz")], now=NOW)))  # every row checked in Python
+                scans.append(HEAVY_READS[read](s))
 
         reader = threading.Thread(target=scan)
         reader.start()
