@@ -78,9 +78,6 @@ def main(argv: list[str] | None = None) -> int:
         return _default(args)
     if getattr(args, "data_dir", "") is None and args.app_data_dir:
         args.data_dir = args.app_data_dir  # `nostr-desk --data-dir X relay` means the same folder
-    if getattr(args, "data_dir", "") is None:
-        # `nostr-desk --data-dir X keys list` means the same as `nostr-desk keys list --data-dir X`.
-        args.data_dir = args.app_data_dir
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
