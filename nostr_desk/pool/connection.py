@@ -89,6 +89,7 @@ class RelayConnection(FrameHandler, RequestSender):
         self._helpers: set[asyncio.Task] = set()      # auth answers, deferred REQs: cancelled on close
         self._deferred: dict[str, SubState] = {}      # REQs held back while the relay asked us to pause
         self._stalled: SubState | None = None         # set by the frame handler: wait before reading on
+        self._answered_unasked = False                # NIP-42 "always": the first challenge answered
         self._closing = False
         self.next_attempt_in = 0.0
         self.last_used = clock()      # the pool closes idle connections it opened on its own
@@ -213,6 +214,7 @@ class RelayConnection(FrameHandler, RequestSender):
         assert ws is not None
         up_since = self.clock()
         self.auth.reset()
+        self._answered_unasked = False
         self.health.auth = self.auth.state
         for sub in self.subs.values():
             sub.auth_retried = False      # a new connection, a new challenge: one auth retry each

@@ -71,7 +71,11 @@ class FrameHandler:
             case RelayAuth(challenge):
                 self.auth.set_challenge(challenge)
                 self.health.auth = self.auth.state
-                if self.auth.policy == "always":
+                # "always" answers the first challenge of a connection unasked; later ones only
+                # when the relay asks with auth-required:, so a relay rotating challenges cannot
+                # make us sign (and reach into the keyring) once per AUTH message.
+                if self.auth.policy == "always" and not self._answered_unasked:
+                    self._answered_unasked = True
                     self._spawn(self._authenticate())
 
     def _on_eose(self: RelayConnection, sub_id: str) -> None:

@@ -60,6 +60,7 @@ class FaultRelay:
                                    process_request=self._process_request, compression=None)
         self.port = self._server.sockets[0].getsockname()[1]
         self._clients: set[ServerConnection] = set()
+        self._spammers: set[asyncio.Future] = set()     # referenced until the relay stops
         self._stopping = asyncio.Event()
         return self
 
@@ -73,6 +74,8 @@ class FaultRelay:
         self._server.close()
         for ws in list(self._clients):
             ws.transport.abort()
+        for task in self._spammers:
+            task.cancel()
         await self._server.wait_closed()
 
     def add(self, *events: Event) -> None:
@@ -94,11 +97,8 @@ class FaultRelay:
                 return
             if self.faults.require_auth and not self.faults.late_challenge:
                 await self._send(ws, state, ["AUTH", state["challenge"]])
-            for i in range(self.faults.auth_spam):
-                state["challenge"] = f"spam-{self.connections}-{i}"
-                await self._send(ws, state, ["AUTH", state["challenge"]])
-                if self.faults.auth_spam_interval:
-                    await asyncio.sleep(self.faults.auth_spam_interval)
+            if self.faults.auth_spam:       # while reading what the client answers
+                self._spammers.add(asyncio.ensure_future(self._spam_challenges(ws, state)))
             if self.faults.notice_on_connect:
                 await self._send(ws, state, ["NOTICE", self.faults.notice_on_connect])
             async for text in ws:
@@ -107,6 +107,15 @@ class FaultRelay:
             pass
         finally:
             self._clients.discard(ws)
+
+    async def _spam_challenges(self, ws, state) -> None:
+        try:
+            for i in range(self.faults.auth_spam):
+                state["challenge"] = f"spam-{self.connections}-{i}"
+                await self._send(ws, state, ["AUTH", state["challenge"]])
+                await asyncio.sleep(self.faults.auth_spam_interval)
+        except (ConnectionClosed, _Dropped):
+            pass
 
     async def _send(self, ws, state, msg) -> None:
         drop = self.faults.drop_after
