@@ -1,4 +1,5 @@
-"""Test helpers: run a coroutine with a hard timeout, a fast PoolConfig, polling without sleeps-as-asserts."""
+"""Test helpers: run a coroutine with a hard timeout, a fast PoolConfig, polling without sleeps-as-asserts,
+a recording SubState, a test NIP-42 signer."""
 
 from __future__ import annotations
 
@@ -33,3 +34,28 @@ async def until(predicate: Callable[[], bool], timeout: float = 10.0, step: floa
         if loop.time() > end:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(step)
+
+
+def collector():
+    """A SubState for kind 1 that records events, EOSEs and CLOSED messages: (sub, got, eoses, closed)."""
+    from nostr_desk.pool.connection import SubState
+    from nostr_desk.protocol.filters import Filter
+
+    got, eoses, closed = [], [], []
+    sub = SubState("s1", (Filter.from_obj({"kinds": [1]}),),
+                   on_event=lambda u, s, raw: got.append(raw),
+                   on_eose=lambda u, s, m: eoses.append(u),
+                   on_closed=lambda u, s, m: closed.append(m))
+    return sub, got, eoses, closed
+
+
+async def signer(template):
+    """The NIP-42 signer tests hand the pool (a fixed test key)."""
+    from nostr_desk.protocol.event import sign
+
+    from .events import secret
+    return sign(template, secret(9), aux_rand=bytes(32))
+
+
+async def _yes(*_: object) -> bool:
+    return True
