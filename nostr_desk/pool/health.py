@@ -17,7 +17,10 @@ from typing import Callable
 from nostr_desk.protocol.errors import Prefix
 
 LATENCY_METRICS = ("connect_ms", "ping_ms", "first_event_ms", "eose_ms", "ok_ms")
-_RATE_LIMIT_TEXT = re.compile(r"rate.?limit|too many|slow down|too fast|throttl", re.IGNORECASE)
+# "too many" alone also covers "too many tags/filters", a limit on one message, not on our pace.
+_RATE_LIMIT_TEXT = re.compile(
+    r"rate.?limit|too many (requests|reqs?\b|messages|events|connections|subscriptions|concurrent)"
+    r"|slow down|too fast|throttl", re.IGNORECASE)
 
 
 def mentions_rate_limit(text: str) -> bool:

@@ -68,7 +68,13 @@ def test_rate_limit_signals_pause_the_relay():
 def test_rate_limit_text_detection():
     assert mentions_rate_limit("rate-limited: x")
     assert mentions_rate_limit("Too many requests")
+    assert mentions_rate_limit("error: too many concurrent REQs")
+    assert mentions_rate_limit("you are sending events too fast, slow down")
     assert not mentions_rate_limit("welcome")
+    # Limits on what one message may hold are not about our pace: pausing the relay would only
+    # hold back everything else we send it.
+    assert not mentions_rate_limit("invalid: too many tags")
+    assert not mentions_rate_limit("error: too many filters in REQ")
 
 
 def test_notice_hub_queue_keeps_newest_and_contains_bad_callbacks():
