@@ -172,3 +172,50 @@ def test_clicking_a_name_opens_the_profile(qtbot, config, services, me):
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 14, rect.top() + 16))
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.profile_box, timeout=5000)
     assert page.profile.model_.rowCount() == 1
+
+
+def test_endless_scroll_loads_pages(qtbot, config, services, me, run):
+    key = _my_secret(services, me)
+    now = int(time.time())
+    events = [sign(EventTemplate(kind=1, content=f"note {i}", tags=[], created_at=now - i), key, aux_rand=bytes(32))
+              for i in range(120)]
+    services.store.save_many(events)
+    window = open_window(qtbot, config, services)
+    page = window.page(HomePage)
+    qtbot.waitUntil(lambda: page.timeline.model_.rowCount() == 50, timeout=10000)
+    assert page.timeline.model_.row(0).note.content == "note 0"  # newest first
+    bar = page.timeline.verticalScrollBar()
+    for expected in (100, 120):
+        bar.setValue(bar.maximum())
+        qtbot.waitUntil(lambda e=expected: page.timeline.model_.rowCount() == e, timeout=10000)
+    assert page.next_cursor is None and page.timeline.model_.row(119).note.content == "note 119"
+
+
+def test_delivery_retries_visibly_until_the_relay_is_back(qtbot, config, services, me, run):
+    relay = run(FaultRelay().start())
+    port = relay.port
+    services.relay_list.add(relay.url)
+    window = open_window(qtbot, config, services)
+    page = window.page(HomePage)
+    qtbot.waitUntil(lambda: services.pool.health()[relay.url].status == "connected", timeout=5000)
+    run(relay.stop())
+    qtbot.waitUntil(lambda: services.pool.health()[relay.url].status != "connected", timeout=5000)
+    page.compose()
+    page.composer.edit.setPlainText("while the relay is down")
+    page.composer.post_button.click()
+    qtbot.waitUntil(lambda: any(r.note.content == "while the relay is down" for r in page.timeline.model_.rows()),
+                    timeout=15000)
+    row_id = next(r.id for r in page.timeline.model_.rows() if r.note.content == "while the relay is down")
+
+    def delivery() -> str:
+        return page.timeline.model_.row(page.timeline.model_.find(row_id)).delivery
+
+    qtbot.waitUntil(lambda: "0 of 1" in delivery() and "retrying" in delivery(), timeout=15000)
+    assert window.pending_state.text() == "1 publish pending"
+    back = run(FaultRelay(port=port).start())
+    try:
+        qtbot.waitUntil(lambda: delivery() == "accepted by 1 of 1 relays", timeout=20000)
+        assert row_id in back.events
+        qtbot.waitUntil(lambda: window.pending_state.text() == "No pending publishes", timeout=5000)
+    finally:
+        run(back.stop())
