@@ -106,3 +106,38 @@ def test_no_keyring_says_so_and_offers_session_keys(qtbot, config, run):
         assert not config.paths.accounts_file.exists()  # nothing written
     finally:
         run(svc.aclose())
+
+
+def test_no_secret_in_any_file_of_the_data_folder(window, run, services, config):
+    """Create, back up, import, post; then no file nostr-desk wrote holds a secret (log included)."""
+    import logging
+    from nostr_desk.app.logging_setup import setup_logging
+    from nostr_desk.protocol.nip19 import encode_nsec
+    log_path = setup_logging(config.paths.log_dir, "DEBUG", stderr=False)
+    try:
+        page = window.page(AccountsPage)
+        run(page.create())
+        page.backup_password.setText("a long password")
+        page.backup_confirm.setText("a long password")
+        run(page.backup(), timeout=60)
+        page.import_text.setText(NSEC)
+        run(page.import_key())
+        secrets = [services.vault.vault.load(row.pubkey) for row in page.model.rows()]
+        logging.getLogger("nostr_desk.test").info("accounts: %r", secrets)  # reprs are redacted too
+        run(services.actions.post("hello"))
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        needles = [s.secret_bytes().hex() for s in secrets] + [encode_nsec(s) for s in secrets]
+        files = [p for p in config.data_dir.rglob("*") if p.is_file()]
+        assert log_path in files and len(files) > 3
+        for path in files:
+            raw = path.read_bytes()
+            blob = raw.decode("latin-1").lower()
+            for needle in needles:
+                assert needle.lower() not in blob, f"a secret is in {path}"
+            assert not any(s.secret_bytes() in raw for s in secrets), f"raw secret bytes in {path}"
+    finally:
+        root = logging.getLogger()
+        for h in [h for h in root.handlers if getattr(h, "_nostr_desk", False)]:
+            root.removeHandler(h)
+            h.close()
