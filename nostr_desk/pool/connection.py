@@ -40,6 +40,7 @@ from .receiving import FrameHandler
 from .requests import NotConnected, RequestSender
 
 EventSink = Callable[[str, str, bytes], None]          # (url, sub_id, raw event)
+DOWN_STATES = frozenset({"backoff", "waiting", "breaker-open", "closed"})
 SubSink = Callable[[str, str, str], None]              # (url, sub_id, message) for EOSE / CLOSED
 
 
@@ -129,6 +130,12 @@ class RelayConnection(FrameHandler, RequestSender):
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def down(self) -> bool:
+        """Not connected and not trying right now (backing off, breaker open, closed): a fetch
+        does not wait for it."""
+        return not self.connected and self.health.status in DOWN_STATES
 
     async def wait_connected(self, timeout: float) -> bool:
         self.start()

@@ -141,8 +141,11 @@ class Subscription:
         self.closed_by[url] = message
 
     async def wait_eose(self, timeout: float) -> set[str]:
-        """Wait for every relay's EOSE (or CLOSED/drop) up to `timeout`; the URLs that finished."""
-        waits = [asyncio.ensure_future(s.eose_event.wait()) for s in self._states.values()]
+        """Wait for every relay's EOSE (or CLOSED/drop) up to `timeout`; the URLs that finished.
+        Relays that are down when the wait starts (backing off, breaker open) are not waited for:
+        one dead relay must not make every fetch last its full timeout."""
+        waits = [asyncio.ensure_future(s.eose_event.wait()) for url, s in self._states.items()
+                 if not self.connections[url].down]
         try:
             if waits:
                 await asyncio.wait(waits, timeout=timeout)

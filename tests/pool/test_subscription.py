@@ -97,3 +97,27 @@ def test_a_relay_faster_than_verification_is_held_back_not_buffered():
         await pool.close()
         await fast.stop()
     arun(go(), timeout=60)
+
+
+def test_a_relay_that_is_down_does_not_make_every_fetch_wait_its_timeout():
+    # A read relay in backoff (refusing for a while) would hold each fetch for the full EOSE
+    # timeout: the user's thread opens slowly whenever one of their relays is down.
+    async def go():
+        good = await FaultRelay().start()
+        good.add(make_event(1))
+        dead = await FaultRelay().start()
+        dead_url = dead.url
+        await dead.stop()
+        pool = RelayPool(fast_config(backoff_base=2.0, backoff_cap=4.0), None)
+        pool.add_relay(good.url)
+        pool.add_relay(dead_url)
+        assert await pool.relay(good.url).wait_connected(5)
+        while pool.relay(dead_url).health.status != "backoff":
+            await asyncio.sleep(0.02)
+        for relays in (None, [good.url, dead_url]):          # chosen by health, and named
+            started = time.monotonic()
+            got = await pool.fetch([Filter.from_obj({"kinds": [1]})], timeout=5, relays=relays)
+            assert len(got) == 1 and time.monotonic() - started < 1.0
+        await pool.close()
+        await good.stop()
+    arun(go())
