@@ -43,6 +43,9 @@ def test_relays_model(qtmodeltester):
     model.set_rows([RelayRow(url="ws://127.0.0.1:1001", status="breaker-open")])
     qtmodeltester.check(model)
     assert model.data(model.index(0, 1)) == "down, paused"  # words, not the state machine's names
+    model.set_rows([RelayRow(url="ws://127.0.0.1:1001", status="connected", paused_for=9)])
+    qtmodeltester.check(model)
+    assert model.data(model.index(0, 1)) == "connected, rate-limited: paused 9 s"
     model.clear()
     qtmodeltester.check(model)
 

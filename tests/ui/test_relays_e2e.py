@@ -135,6 +135,8 @@ def test_rate_limited_answers_are_shown(qtbot, config, services, run):
         row = page.model.find(relay.url)
         assert int(page.model.data(page.model.index(row, 7))) >= 1
         assert any("rate-limited" in m for m in row_of(page, relay.url).messages)
+        status = page.model.data(page.model.index(row, 1))
+        assert "rate-limited: paused" in status or row_of(page, relay.url).paused_for == 0
         qtbot.waitUntil(lambda: _sum(monitor, relay.url, RATE_LIMITS) >= 1, timeout=5000)
         # the outbox keeps retrying after the relay's back-off: delivered in the end
         qtbot.waitUntil(lambda: bool(relay.events), timeout=10000)

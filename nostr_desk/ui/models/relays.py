@@ -37,6 +37,7 @@ class RelayRow:
     breaker: str = "closed"
     messages: tuple[str, ...] = field(default=(), compare=True)   # recent NOTICE / CLOSED / OK-false
     last_error: str = ""
+    paused_for: int = 0            # seconds the pool still leaves this relay alone (rate limits)
 
     @classmethod
     def from_snapshot(cls, snap: Any, *, read: bool = True, write: bool = True, policy: str = "ask") -> "RelayRow":
@@ -50,7 +51,8 @@ class RelayRow:
                    success_rate=snap.success_rate, rate_limited=snap.rate_limited,
                    verify_failures=snap.verify_failures, events=snap.events_received,
                    auth=str(snap.auth), policy=policy, breaker=str(snap.breaker),
-                   messages=messages, last_error=snap.last_error)
+                   messages=messages, last_error=snap.last_error,
+                   paused_for=int(round(getattr(snap, "paused_for", 0) or 0)))
 
 
 def _labelled(label: str, text: str) -> str:
@@ -94,8 +96,10 @@ STATUS_TEXT = {
 }
 
 
-def status_text(status: str) -> str:
-    return STATUS_TEXT.get(status.lower(), status)
+def status_text(value: str | tuple[str, int]) -> str:
+    if isinstance(value, tuple):  # (status, seconds paused after a rate-limit signal)
+        return f"{status_text(value[0])}, rate-limited: paused {value[1]} s"
+    return STATUS_TEXT.get(value.lower(), value)
 
 
 def _ms(value: float | None) -> str:
@@ -115,7 +119,7 @@ class RelaysModel(RowTableModel[RelayRow]):
         Column("Relay", lambda r: r.url, tooltip="The relay's address",
                decoration=lambda r: light(light_colour(r.status)),
                cell_tooltip=lambda r: f"{r.url}\nstatus: {r.status}" + (f"\n{r.last_error}" if r.last_error else "")),
-        Column("Status", lambda r: r.status, status_text,
+        Column("Status", lambda r: r.status if not r.paused_for else (r.status, r.paused_for), status_text,
                tooltip="Connection state. 'down, paused': too many failures, the pool leaves it alone "
                "for a while (circuit breaker)", cell_tooltip=lambda r: f"{r.status}; breaker {r.breaker}"
                + (f"\n{r.last_error}" if r.last_error else "")),
