@@ -49,6 +49,7 @@ class HealthSnapshot:
     last_ok_false: str
     last_error: str
     stalls: int = 0                   # times reading it paused while verification caught up
+    unrequested: int = 0              # valid events it sent outside our filters (dropped)
 
     def to_json_obj(self) -> dict:
         return dict(self.__dict__)
@@ -76,6 +77,7 @@ class RelayHealth:
     connects: int = 0
     disconnects: int = 0
     stalls: int = 0                   # times we stopped reading it while verification caught up
+    unrequested: int = 0              # valid events outside the subscription's filters (dropped)
     last_notice: str = ""
     last_closed: str = ""
     last_ok_false: str = ""
@@ -158,5 +160,5 @@ class RelayHealth:
             bytes_in=self.bytes_in, bytes_out=self.bytes_out, connects=self.connects,
             disconnects=self.disconnects, last_notice=self.last_notice,
             last_closed=self.last_closed, last_ok_false=self.last_ok_false, last_error=self.last_error,
-            stalls=self.stalls,
+            stalls=self.stalls, unrequested=self.unrequested,
         )

@@ -58,6 +58,8 @@ def row(snap: HealthSnapshot, at: float | None = None) -> dict[str, Any]:
         "bytes_in": snap.bytes_in,
         "bytes_out": snap.bytes_out,
         "duplicates": snap.duplicates,
+        "unrequested": snap.unrequested,
+        "stalls": snap.stalls,
         "connects": snap.connects,
         "disconnects": snap.disconnects,
         "paused_for": round(snap.paused_for, 1),

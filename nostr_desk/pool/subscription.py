@@ -5,7 +5,8 @@ Frames arrive synchronously from each `RelayConnection` (`_on_event`): the id is
 duplicates dropped on the spot; new copies are batched and verified in a flush task that runs when
 the reader yields (off the loop in a worker thread when the batch is large). Verified events go to
 the consumer's queue, to the event store with their provenance, and out as `EventReceived` notices
-(when asked for). Copies that fail verification are counted against the relay that sent them.
+(when asked for). Copies that fail verification are counted against the relay that sent them, and
+so are valid events matching none of the filters (a relay pushing what nobody asked for): dropped.
 Backpressure: when `backlog` new events wait unverified, the connections stop reading their relays
 until the flush has caught up, so a relay faster than verification is slowed at the socket.
 
@@ -41,6 +42,10 @@ class Subscription:
                  keep_first: bool = False, backlog: int = 4096) -> None:
         self.id = sub_id
         self.filters = filters
+        # What a received event must match. Search is left to the relay (NIP-50 relays rank and
+        # stem as they like); everything else is exact, and a relay that sends more is told off.
+        self._accept = tuple(Filter.from_obj({k: v for k, v in f.to_obj().items() if k != "search"})
+                             for f in filters)
         self.connections = {c.url: c for c in connections}
         self.dedup = Deduplicator(offload_at=offload_at, shared=shared)
         self.ingest = ingest
@@ -109,6 +114,9 @@ class Subscription:
                     conn.health.verify_failed()
                     conn.health.last_error = v.error[:300]
             for v in good:
+                if not any(f.matches(v.event) for f in self._accept):
+                    self._unrequested(v.url)
+                    continue
                 self.received += 1
                 self.ingest.store(v.event, v.url)
                 for other in v.also or ():
@@ -116,6 +124,13 @@ class Subscription:
                 self._put(v.event)
                 if self.emit_events:
                     self.notices.emit(EventReceived(v.url, self.id, v.event))
+
+    def _unrequested(self, url: str) -> None:
+        """A valid event the relay had no business sending here: neither stored nor delivered."""
+        conn = self.connections.get(url)
+        if conn is not None:
+            conn.health.unrequested += 1
+            conn.health.last_error = "sent an event outside the subscription's filters"
 
     def _put(self, item: object) -> None:
         if self._queue.full():

@@ -39,6 +39,7 @@ class Faults:
     late_challenge: bool = False          # send AUTH only after the first auth-required: answer
     close_on_connect: bool = False        # accept the upgrade, then close at once
     ignore_limit: bool = False            # serve every match, whatever the filter's limit says
+    ignore_filters: bool = False          # serve every event it has, whatever was asked for
     auth_spam: int = 0                    # send this many AUTH challenges on connect...
     auth_spam_interval: float = 0.0       # ...this far apart
 
@@ -149,6 +150,8 @@ class FaultRelay:
             return
         if self.faults.ignore_limit:
             filters = [{k: v for k, v in f.items() if k != "limit"} for f in filters]
+        if self.faults.ignore_filters:
+            filters = [{}]
         parsed = [Filter.from_obj(f) for f in filters]
         for ev in select(list(self.events.values()), parsed):
             await self._send(ws, state, ["EVENT", sub_id, self._corrupt(ev.to_obj())])

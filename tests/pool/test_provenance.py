@@ -68,3 +68,27 @@ def test_bad_first_copy_then_good_spares_record_every_good_relay(store):
     for ev in evs:
         assert sorted(u for u, _ in store.relays_of(ev.id)) == sorted(urls[1:])
     assert orphan_rows(store) == 0
+
+
+def test_events_outside_the_filters_are_dropped_not_stored(store):
+    # Signatures prove who wrote an event, not that we asked for it: a relay pushing other events
+    # (its own spam, other people's notes) into our subscription must not fill the store.
+    wanted = [make_event(i) for i in range(3)]
+    pushed = [make_event(10 + i, kind=7) for i in range(3)] + [make_event(20, key=5)]
+    by_author = [Filter.from_obj({"kinds": [1], "authors": [wanted[0].pubkey]})]
+
+    async def go():
+        relay = await FaultRelay(faults=Faults(ignore_filters=True)).start()
+        relay.add(*wanted, *pushed)
+        pool = RelayPool(fast_config(), store)
+        got = await pool.fetch(by_author, timeout=5, relays=[relay.url])
+        health = pool.health()[relay.url]
+        await pool.close()
+        await relay.stop()
+        return got, health
+
+    got, health = arun(go())
+    assert sorted(e.id for e in got) == sorted(e.id for e in wanted)
+    assert health.unrequested == 4 and "filters" in health.last_error
+    for ev in pushed:
+        assert store.get(ev.id) is None and store.relays_of(ev.id) == []
