@@ -35,6 +35,10 @@ class RelayPlot(pg.PlotWidget):
         self.setMinimumHeight(150)
         # Nothing charted here goes below zero; without this, one sample of 0 auto-ranges to ±0.5.
         self.getPlotItem().vb.setLimits(yMin=0)
+        # A 24 h window holds tens of thousands of samples per relay: draw at most a few per pixel,
+        # keeping peaks (a one-second burst of failures must not vanish in the averaging).
+        self.setDownsampling(auto=True, mode="peak")
+        self.setClipToView(True)
         self.step = step
         self.fmt = fmt
         self.unit = unit
