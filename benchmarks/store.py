@@ -137,9 +137,12 @@ def main() -> None:
             cpu0 = time.process_time()
             busy, total = ingest(store, path)
             cpu = time.process_time() - cpu0  # all threads, JSON parsing included
+            writer_cpu = store._writer.cpu_seconds  # the writer thread alone: SQLite + insert logic
             print(f"ingest: {total} events in {busy:.1f} s through submit() -> commit: {total / busy:,.0f} events/s "
                   f"({store._writer.batches} transactions, synchronous=FULL); "
                   f"{total / cpu:,.0f} events per CPU-second (the machine is shared: see os.getloadavg {os.getloadavg()[0]:.1f})")
+            print(f"ingest CPU: {cpu / total * 1e6:.0f} us/event in all threads (JSON parsing included), "
+                  f"{writer_cpu / total * 1e6:.0f} us/event in the writer thread")
             stats = store.stats()
             print(f"store: {stats.events} events, {stats.db_bytes / 1e6:.0f} MB")
             rng = random.Random(2)

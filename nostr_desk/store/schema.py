@@ -5,6 +5,8 @@ provenance. Version 2 is the pool's (outbox and health_samples). Version 3 (stor
 the tag table becomes one B-tree keyed by (name, value, created_at DESC, eid) instead of a table by
 seq plus an index, and the search index becomes contentless casefolded trigrams without positions,
 for searchable kinds only (see search.py); `store_meta` records the fold's Unicode version.
+Version 4 (store) merges the (author) and (author, kind) indexes into one that carries `kind` in its
+entries; authors with replaceable kinds are answered through the address index.
 
 Index design: NIP-01 returns newest first, ties by lowest id, so every index that serves a query ends
 in `(created_at DESC, id)`. A query on one author / kind / tag value then reads an index range in
@@ -96,10 +98,17 @@ CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWI
 INSERT INTO store_meta (key, value) VALUES ('fts_fold', '{search.FOLD_VERSION}');
 """
 
+V4 = """
+DROP INDEX events_author_kind;
+DROP INDEX events_author;
+CREATE INDEX events_author ON events (pubkey, created_at DESC, id, kind);
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, V1),
     (2, V2_OUTBOX + V2_HEALTH),  # pool: durable outbox + relay health series (store/outbox.py, store/health_log.py)
     (3, V3),  # store: leaner tag and search indexes
+    (4, V4),  # store: one author index instead of two
 ]
 
 
