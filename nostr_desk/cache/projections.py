@@ -21,7 +21,7 @@ from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.keys import is_hex
 from nostr_desk.protocol.kinds import CONTACTS, DELETION, METADATA, REACTION, RELAY_LIST, REPOST, TEXT_NOTE
 
-from . import schema
+from . import forget, schema
 
 
 class EventSource(Protocol):
@@ -66,6 +66,10 @@ class Projector:
                 schema.set_meta(self.conn, "last_seq", rows[-1][0])
             done += len(rows)
         return done
+
+    def forget_missing(self) -> int:
+        """Drop the rows of events the store no longer holds (after retention); return how many."""
+        return forget.forget_missing(self.conn)
 
     def rebuild(self) -> int:
         """Forget every projection and project the whole store again."""
