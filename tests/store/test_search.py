@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from nostr_desk.protocol import nip44
 from nostr_desk.protocol.filters import Filter
 from nostr_desk.store import EventStore, StoreConfig
 from nostr_desk.store import search
 from nostr_desk.store.schema import MIGRATIONS
 
-from .conftest import ALICE, BOB, NOW, ids, make
+from .conftest import ALICE, BOB, NOW, ids, make, reference
 
 NIP44_TEXT = nip44.encrypt("secret alpha words", nip44.conversation_key(ALICE, BOB.public_key), bytes(32))
 NIP04_TEXT = "c2VjcmV0IGFscGhhIHdvcmRzIGluIGhlcmU=?iv=YWJjZGVmZ2hpamtsbW5vcA=="
@@ -139,3 +142,24 @@ def test_long_terms_use_a_few_spread_trigrams():
     assert len(grams) == search.TRIGRAMS_PER_TERM and grams[0] == '"abc"' and grams[-1] == '"nop"'
     assert search.fts_query("ab zz x:long") is None
     assert search.fts_query('a"b') == '"a""b"'
+
+
+# --- hypothesis: FTS path == pure matcher over text whose casefold changes length or letters ----------
+ALPHABET = "aAbsSßẞﬁﬀİiıΣσςΐkK ǅ\u0301é"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(contents=st.lists(st.text(ALPHABET, min_size=0, max_size=12), min_size=1, max_size=8),
+       search_=st.text(ALPHABET, min_size=1, max_size=8))
+def test_search_agrees_with_the_pure_matcher(tmp_path_factory, contents, search_):
+    events = [make(content=c, created_at=NOW - i) for i, c in enumerate(contents)]
+    path = tmp_path_factory.mktemp("fold") / "s.sqlite3"
+    queries = [search_, search_.casefold(), search_.upper()] + [c.casefold()[1:7] for c in contents]
+    with EventStore.open(StoreConfig(path=path)) as s:
+        s.save_many(events, now=NOW)
+        for text in queries:
+            if not text.strip():
+                continue
+            fs = [Filter(search=text)]
+            assert ids(s.query(fs, now=NOW)) == [e.id for e in reference(events, fs)], text
+            assert s.count(fs, now=NOW) == len(reference(events, fs)), text
