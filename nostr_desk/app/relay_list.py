@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:
+    from nostr_desk.pool import RelayPool
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ class RelaySetting:
 
 
 class RelayList:
-    def __init__(self, pool: Any, settings: Iterable[RelaySetting], save: Callable[[list[dict]], None]) -> None:
+    def __init__(self, pool: RelayPool, settings: Iterable[RelaySetting], save: Callable[[list[dict]], None]) -> None:
         self.pool = pool
         self._save = save
         self.items: dict[str, RelaySetting] = {}
@@ -76,10 +79,11 @@ class RelayList:
         if item is None:
             return
         self.items[url] = replace(item, read=read, write=write)
+        self.pool.add_relay(url, read=read, write=write)  # adds the flags that are now on
+        # TODO(pool): RelayPool has no public way to turn a flag off (add_relay only adds); a
+        # `RelayPool.set_flags(url, read=, write=)` would replace the list edits below.
         for flag, urls in ((read, self.pool.read_relays), (write, self.pool.write_relays)):
-            if flag and url not in urls:
-                urls.append(url)
-            elif not flag and url in urls:
+            if not flag and url in urls:
                 urls.remove(url)
         self.persist()
 
@@ -91,9 +95,8 @@ class RelayList:
         self.persist()
 
     def _set_policy(self, url: str, policy: str) -> None:
-        conn = getattr(self.pool, "connections", {}).get(url)
-        if conn is not None and getattr(conn, "auth", None) is not None:
-            conn.auth.policy = policy
+        # The pool's setter also forgets an earlier answer and shows the new AUTH state at once.
+        self.pool.set_auth_policy(url, policy)
 
     def persist(self) -> None:
         try:
