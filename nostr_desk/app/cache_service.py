@@ -58,6 +58,10 @@ class CacheService:
                 listener(done)
         return done
 
+    async def forget_missing(self) -> int:
+        """After retention evicted events: drop their projections (on the cache thread)."""
+        return await self._run(self.projector.forget_missing)
+
     def poke(self) -> None:
         self._wake.set()
 

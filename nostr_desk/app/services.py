@@ -1,8 +1,8 @@
 """Builds the services in dependency order and tears them down in reverse, with one AsyncExitStack.
 
-Start: store → local relay → pool → cache → key vault. Stop (the stack unwinds): vault → cache →
-pool (no new publishes; the outbox is durable) → local relay (stop accepting, close clients with 1001)
-→ store (flush the writer, close SQLite). A service that cannot start (the relay's port is taken, no
+Start: store → local relay → key vault → pool → cache → retention → feed. Stop (the stack unwinds):
+feed → retention → cache → pool (no new publishes; the outbox is durable) → local relay (stop
+accepting, close clients with 1001) → store (flush the writer, close SQLite). A service that cannot start (the relay's port is taken, no
 keyring) is recorded in `problems` with a readable sentence and the others carry on: the window shows
 the sentence instead of the app dying.
 """
@@ -12,13 +12,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import importlib
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from nostr_desk.app.config import AppConfig, read_settings, save_settings
+
+if TYPE_CHECKING:  # the real imports are in the step functions (see the note above `_open_store`)
+    from nostr_desk.app.cache_service import CacheService
+    from nostr_desk.app.feed import LiveFeed
+    from nostr_desk.app.relay_list import RelayList
+    from nostr_desk.app.retention import Retention
+    from nostr_desk.keys.manager import KeyManager
+    from nostr_desk.pool import PoolConfig, RelayPool
+    from nostr_desk.relay import LocalRelay, RelayConfig
+    from nostr_desk.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +39,16 @@ class Services:
     """The running services; any of them may be None (not started, or not available)."""
 
     config: AppConfig
-    store: Any = None
-    relay: Any = None
-    pool: Any = None
-    cache: Any = None
-    vault: Any = None            # the KeyManager (accounts over the keyring)
-    relay_list: Any = None       # app.relay_list.RelayList, once the pool runs
-    pool_config: Any = None      # a PoolConfig to use instead of the defaults (tests, benchmarks)
-    feed: Any = None             # app.feed.LiveFeed: what the pool reads for the active account
+    store: EventStore | None = None
+    relay: LocalRelay | None = None
+    pool: RelayPool | None = None
+    cache: CacheService | None = None
+    vault: KeyManager | None = None          # accounts over the keyring
+    relay_list: RelayList | None = None      # once the pool runs
+    pool_config: PoolConfig | None = None    # instead of the defaults (tests, benchmarks)
+    feed: LiveFeed | None = None             # what the pool reads for the active account
+    retention: Retention | None = None       # the store's quota, kept on a timer
+    retention_delay: float = 5.0             # seconds from start to the first retention run
     auth_asker: Any = None       # async (url) -> bool: the window's "may this relay see who you are?"
     problems: dict[str, str] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
@@ -52,7 +63,9 @@ class Services:
             await self._step("relay", "Starting the local relay…", _start_relay, progress)
         await self._step("vault", "Opening the key vault…", _open_vault, progress)
         await self._step("pool", "Connecting to relays…", _start_pool, progress)
-        await self._step("cache", "Loading the cache…", _start_cache, progress)
+        if self.store is not None:
+            await self._step("cache", "Loading the cache…", _start_cache, progress)
+            await self._step("retention", "Scheduling retention…", _start_retention, progress)
         if self.pool is not None:
             await self._step("feed", "Subscribing…", _start_feed, progress)
         progress("Ready")
@@ -113,25 +126,9 @@ class Services:
         progress(label)
         try:
             await step(self)
-        except _Unavailable as exc:
-            self.problems[name] = str(exc)
-            log.info("%s not available: %s", name, exc)
         except Exception as exc:  # one broken service must not take the window down
             self.problems[name] = describe_failure(name, exc, self.config)
             log.exception("%s failed to start", name)
-
-
-class _Unavailable(Exception):
-    """A service whose package is not part of this build yet."""
-
-
-def _module(name: str) -> Any:
-    try:
-        return importlib.import_module(f"nostr_desk.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith(f"nostr_desk.{name}"):
-            raise _Unavailable(f"the {name} service is not part of this build") from None
-        raise
 
 
 def describe_failure(name: str, exc: BaseException, config: AppConfig) -> str:
@@ -140,17 +137,43 @@ def describe_failure(name: str, exc: BaseException, config: AppConfig) -> str:
         why = "is already in use" if exc.errno == errno.EADDRINUSE else "is not allowed"
         return (f"Local relay not started: port {config.relay_port} on {config.relay_host} {why}. "
                 "Choose another port in Settings.")
+    if name == "store" and isinstance(exc, OSError):
+        where = exc.filename or config.data_dir
+        return (f"The event store could not be opened in {where}: {exc.strerror or exc}. "
+                "Choose a data folder you can write to (--data-dir).")
     return f"{name} could not start: {exc}"
 
 
+# The service packages are imported inside the step functions, not at the top: gui.py imports this
+# module before the window is built, and store + relay + pool + cache + keys (asyncio, websockets,
+# sqlite3, keyring) cost ~0.3 s of a launch whose target is a window within 2 s.
+
 async def _open_store(s: Services) -> None:
-    store_mod = _module("store")
+    from nostr_desk.store import EventStore, StoreConfig
+
+    from nostr_desk.keys.accounts import AccountsError
+
     s.config.paths.ensure()
-    owner: frozenset[str] = frozenset()
-    cfg = store_mod.StoreConfig(path=s.config.paths.event_db, max_limit=s.config.limits.max_limit,
-                                owner_pubkeys=owner)
-    s.store = await asyncio.to_thread(store_mod.EventStore.open, cfg)
+    try:
+        owners = await asyncio.to_thread(owner_pubkeys, s)
+    except AccountsError as exc:  # the store must still open; retention re-reads (and waits) itself
+        log.warning("accounts file unreadable, no owners for retention yet: %s", exc)
+        owners = frozenset()
+    cfg = StoreConfig(path=s.config.paths.event_db, max_limit=s.config.limits.max_limit, owner_pubkeys=owners)
+    s.store = await asyncio.to_thread(EventStore.open, cfg)
     s._stack.callback(_close_store, s)
+
+
+def owner_pubkeys(s: Services) -> frozenset[str]:
+    """The accounts' pubkeys: their events and events addressed to them are never evicted. Read from the
+    accounts file each time (an account added since start counts), plus session-only accounts.
+    Raises AccountsError when the file is unreadable: retention must then not guess."""
+    from nostr_desk.keys.accounts import AccountBook
+
+    owners = {a.pubkey for a in AccountBook(s.config.paths.accounts_file).accounts()}
+    if s.vault is not None:
+        owners.update(a.pubkey for a in s.vault.accounts())
+    return frozenset(owners)
 
 
 def _close_store(s: Services) -> None:
@@ -160,8 +183,9 @@ def _close_store(s: Services) -> None:
 
 
 async def _start_relay(s: Services) -> None:
-    relay_mod = _module("relay")
-    relay = relay_mod.LocalRelay(relay_config(relay_mod, s.config), s.store)
+    from nostr_desk.relay import LocalRelay
+
+    relay = LocalRelay(relay_config(s.config), s.store)
     await relay.start()
     s.relay = relay
     s._stack.push_async_callback(_stop_relay, s)
@@ -173,26 +197,23 @@ async def _stop_relay(s: Services) -> None:
         await relay.stop()
 
 
-def relay_config(relay_mod: Any, config: AppConfig) -> Any:
-    """Map the app's settings onto the relay's own config (only the fields it has)."""
-    cls = relay_mod.RelayConfig
-    wanted = {
-        "host": config.relay_host, "port": config.relay_port,
-        "max_message_length": config.limits.max_message_bytes,
-        "max_subscriptions": config.limits.max_subscriptions,
-        "max_filters": config.limits.max_filters, "max_limit": config.limits.max_limit,
-        "max_event_tags": config.limits.max_event_tags,
-        "max_content_length": config.limits.max_content_length,
-    }
-    names = set(getattr(cls, "__dataclass_fields__", {}))
-    return cls(**{k: v for k, v in wanted.items() if k in names})
+def relay_config(config: AppConfig) -> RelayConfig:
+    """The app's settings as the local relay's config (the rest keeps the relay's defaults)."""
+    from nostr_desk.relay import RelayConfig
+
+    limits = config.limits
+    return RelayConfig(
+        host=config.relay_host, port=config.relay_port,
+        max_message_length=limits.max_message_bytes, max_subscriptions=limits.max_subscriptions,
+        max_filters=limits.max_filters, max_limit=limits.max_limit, max_event_tags=limits.max_event_tags,
+        max_content_length=limits.max_content_length,
+    )
 
 
 async def _start_pool(s: Services) -> None:
-    _module("pool")
     from nostr_desk.app.relay_list import RelayList
-    from nostr_desk.pool.config import PoolConfig
-    from nostr_desk.pool.pool import RelayPool
+    from nostr_desk.app.status_log import StatusLog
+    from nostr_desk.pool import PoolConfig, RelayPool
 
     # A ping every 15 s gives the Monitor's latency chart a useful line within its 5-minute window.
     config = s.pool_config or PoolConfig(ping_interval=15.0)
@@ -201,11 +222,9 @@ async def _start_pool(s: Services) -> None:
     s._stack.push_async_callback(_close_pool, s)
     s.relay_list = RelayList(pool, s.config.relays, s.save_relays)
     if s.store is not None:
-        from nostr_desk.app.status_log import StatusLog
-
         status_log = StatusLog(s.store, pool)
         s._stack.push_async_callback(status_log.close)  # flushed before the pool closes
-    if s.store is not None:  # publishes left in the durable outbox by the last run
+        # publishes left in the durable outbox by the last run
         s._resume = asyncio.get_running_loop().create_task(_resume(pool), name="resume outbox")
 
 
@@ -217,7 +236,7 @@ async def _start_feed(s: Services) -> None:
     s.feed.restart()
 
 
-async def _resume(pool: Any) -> None:
+async def _resume(pool: RelayPool) -> None:
     try:
         await pool.resume()
     except Exception:
@@ -235,9 +254,6 @@ async def _close_pool(s: Services) -> None:
 
 
 async def _start_cache(s: Services) -> None:
-    _module("cache")
-    if s.store is None:
-        raise _Unavailable("the cache needs the event store")
     from nostr_desk.app.cache_service import CacheService
 
     cache = CacheService(s.store)
@@ -246,13 +262,20 @@ async def _start_cache(s: Services) -> None:
     s._stack.push_async_callback(cache.close)
 
 
+async def _start_retention(s: Services) -> None:
+    from nostr_desk.app.retention import Retention
+
+    s.retention = Retention(s, first_delay=s.retention_delay)
+    s._stack.push_async_callback(s.retention.close)  # stopped before the cache and the store close
+    s.retention.start()
+
+
 async def _open_vault(s: Services) -> None:
     """Accounts over the OS keyring. Without a secure keyring the refusal (naming the backend found
     and the fix) becomes the problem sentence; the Accounts page then offers `use_session_keys`."""
-    _module("keys")
     from nostr_desk.keys.accounts import AccountBook
     from nostr_desk.keys.manager import KeyManager
-    from nostr_desk.keys.vault import KeyVault, KeyringUnavailable
+    from nostr_desk.keys.vault import KeyringUnavailable, KeyVault
 
     book = AccountBook(s.config.paths.accounts_file)
     try:

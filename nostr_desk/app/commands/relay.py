@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"nostr-desk relay: warning: binding {config.relay_host} makes the relay reachable from other "
               "machines, not only this one", file=sys.stderr)
     try:
-        return asyncio.run(_serve(_with_origins(relay_config(relay_mod, config), args.allow_origin), store_config))
+        return asyncio.run(_serve(_with_origins(relay_config(config), args.allow_origin), store_config))
     except OSError as exc:  # e.g. the port is taken
         print(f"nostr-desk relay: {_bind_failure(exc, config.relay_host, config.relay_port)}", file=sys.stderr)
         return 1
