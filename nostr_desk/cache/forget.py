@@ -16,7 +16,8 @@ from .schema import transaction
 CHUNK = 500
 
 # Rows owned by one event: (table, the column holding that event's id).
-_BY_EVENT = (("cache_notes", "id"), ("cache_reactions", "id"), ("cache_reposts", "id"), ("cache_mentions", "event_id"))
+_BY_EVENT = (("cache_notes", "id"), ("cache_reactions", "id"), ("cache_reposts", "id"),
+             ("cache_mentions", "event_id"))
 # Replaceable slots: (slot table, its key column, the table of rows the slot owns or None).
 _SLOTS = (("cache_profiles", "pubkey", None), ("cache_contact_lists", "owner", "cache_contacts"),
           ("cache_relay_lists", "pubkey", "cache_relays"))
@@ -36,19 +37,21 @@ def forget_missing(conn: sqlite3.Connection) -> int:
     for slots, key, rows in _SLOTS:
         # An evicted or expired list has no older version in the store (replacing removed it), so
         # the slot empties, as in a rebuild.
-        owners = [k for (k,) in conn.execute(
-            f"SELECT {key} FROM {slots} s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.event_id)")]  # noqa: S608
+        gone = (f"SELECT {key} FROM {slots} s"  # noqa: S608 - names from the constants above
+                " WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = s.event_id)")
+        owners = [k for (k,) in conn.execute(gone)]
         for start in range(0, len(owners), CHUNK):
             chunk = owners[start : start + CHUNK]
             marks = ",".join("?" * len(chunk))
             with transaction(conn):
                 removed += conn.execute(f"DELETE FROM {slots} WHERE {key} IN ({marks})", chunk).rowcount  # noqa: S608
                 if rows is not None:
-                    removed += conn.execute(f"DELETE FROM {rows} WHERE {key} IN ({marks})", chunk).rowcount  # noqa: S608
+                    cur = conn.execute(f"DELETE FROM {rows} WHERE {key} IN ({marks})", chunk)  # noqa: S608
+                    removed += cur.rowcount
     return removed
 
 
 def _missing(conn: sqlite3.Connection, table: str, column: str) -> list[bytes]:
-    return [eid for (eid,) in conn.execute(
-        f"SELECT DISTINCT {column} FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.{column})"  # noqa: S608
-    )]
+    sql = (f"SELECT DISTINCT {column} FROM {table} t"  # noqa: S608 - names from the constants above
+           f" WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.{column})")
+    return [eid for (eid,) in conn.execute(sql)]
