@@ -49,6 +49,18 @@ class PoolClosed(RuntimeError):
     """The pool was closed: nothing new is started (a task nobody closes would leak)."""
 
 
+def narrow(filters: Sequence[Filter], authors: set[str]) -> tuple[Filter, ...]:
+    """`filters` with their author lists cut to `authors` (filters naming none of them dropped;
+    filters without authors kept as they are)."""
+    out = []
+    for f in filters:
+        if f.authors is None:
+            out.append(f)
+        elif keep := sorted(f.authors & authors):
+            out.append(Filter.from_obj({**f.to_obj(), "authors": keep}))
+    return tuple(out)
+
+
 def fetch_cap(filters: Sequence[Filter], relays: int, ceiling: int) -> int:
     """How many events a fetch keeps: every relay's full answer to the filters' limits (the relays
     may hold different events), never more than `ceiling`, so a relay that ignores `limit` (or a
@@ -205,21 +217,32 @@ class RelayPool:
         self.notices.emit(HealthSample(url, at, metric, value))
 
     # --- reading ---------------------------------------------------------------------------------------
-    async def _read_targets(self, filters: Sequence[Filter], relays: Iterable[str] | None) -> list[RelayConnection]:
+    async def _read_targets(self, filters: Sequence[Filter], relays: Iterable[str] | None
+                            ) -> tuple[list[RelayConnection], dict[str, tuple[Filter, ...]]]:
+        """The connections to ask, and narrowed filters for those asked only about some authors
+        (NIP-65: an author's write relay hears about that author, not the whole list)."""
         if relays is not None:
-            return [self.relay(u) for u in dict.fromkeys(relays)]
-        urls: list[str] = []
+            return [self.relay(u) for u in dict.fromkeys(relays)], {}
+        planned: dict[str, set[str]] = {}
         authors = sorted({a for f in filters for a in (f.authors or ())})
         if authors and self.store is not None:
             # A store query (thousands of authors' relay lists for a home feed): off the event loop.
             lists = await asyncio.to_thread(lists_for, self.store, authors)
             planned = plan(lists, authors, per_author=self.config.max_relays_per_author,
                            total=self.config.max_read_relays, prefer=self.read_relays)
-            urls.extend(planned)
         snapshots = [self.relay(u).health.snapshot() for u in self.read_relays]
-        urls.extend(u for u in choose(snapshots, self.config.max_read_relays) if u not in urls)
-        conns = (self._maybe_relay(u) for u in urls[: max(self.config.max_read_relays, 1)])
-        return [c for c in conns if c is not None]
+        defaults = choose(snapshots, self.config.max_read_relays)
+        urls = list(planned) + [u for u in defaults if u not in planned]
+        conns: list[RelayConnection] = []
+        narrowed: dict[str, tuple[Filter, ...]] = {}
+        for url in urls[: max(self.config.max_read_relays, 1)]:
+            conn = self._maybe_relay(url)
+            if conn is None:
+                continue
+            if url not in defaults and url in planned:     # a default read relay hears everything
+                narrowed[conn.url] = narrow(filters, planned[url])
+            conns.append(conn)
+        return conns, narrowed
 
     def _maybe_relay(self, url: str) -> RelayConnection | None:
         """For relays the pool picked itself (someone's NIP-65 list): a full pool skips them."""
@@ -234,14 +257,14 @@ class RelayPool:
         """A live subscription: `async for event in sub`, `await sub.close()` (or `async with`).
         Up to `max_queue` unread events are kept (default `subscription_queue`; 0 = unbounded)."""
         filters = tuple(filters)
-        targets = await self._read_targets(filters, relays)
+        targets, narrowed = await self._read_targets(filters, relays)
         if _fetch:
             max_queue = fetch_cap(filters, len(targets), self.config.fetch_max_events)
         sub = Subscription(f"nd{next(self._ids)}", filters, targets,
                            ingest=self.ingest, notices=self.notices, shared=self.verified,
                            offload_at=self.config.verify_batch_offload, emit_events=emit_events,
                            on_close=lambda s: self._subs.pop(s.id, None), keep_first=_fetch,
-                           backlog=self.config.verify_backlog,
+                           backlog=self.config.verify_backlog, per_relay=narrowed,
                            max_queue=self.config.subscription_queue if max_queue is None else max_queue)
         self._subs[sub.id] = sub
         await sub.start()

@@ -39,13 +39,13 @@ class Subscription:
     def __init__(self, sub_id: str, filters: tuple[Filter, ...], connections: list[RelayConnection], *,
                  ingest: Ingest, notices: NoticeHub, shared: VerifiedCache, offload_at: int,
                  emit_events: bool, on_close: Callable[[Subscription], None], max_queue: int = 0,
-                 keep_first: bool = False, backlog: int = 4096) -> None:
+                 keep_first: bool = False, backlog: int = 4096,
+                 per_relay: dict[str, tuple[Filter, ...]] | None = None) -> None:
         self.id = sub_id
         self.filters = filters
         # What a received event must match. Search is left to the relay (NIP-50 relays rank and
         # stem as they like); everything else is exact, and a relay that sends more is told off.
-        self._accept = tuple(Filter.from_obj({k: v for k, v in f.to_obj().items() if k != "search"})
-                             for f in filters)
+        self._accept = _without_search(filters)
         self.connections = {c.url: c for c in connections}
         self.dedup = Deduplicator(offload_at=offload_at, shared=shared)
         self.ingest = ingest
@@ -58,6 +58,7 @@ class Subscription:
         # a relay sends past its filters' limits is the least wanted part.
         self._queue: asyncio.Queue = asyncio.Queue(max_queue)
         self.keep_first = keep_first
+        self.per_relay = per_relay or {}       # url -> the narrower filters that relay is sent
         self.backlog = backlog
         self.dropped = 0
         self._states: dict[str, SubState] = {}
@@ -69,7 +70,8 @@ class Subscription:
 
     async def start(self) -> None:
         for url in self.connections:
-            self._states[url] = SubState(self.id, self.filters, self._on_event, self._on_eose, self._on_closed,
+            filters = self.per_relay.get(url, self.filters)
+            self._states[url] = SubState(self.id, filters, self._on_event, self._on_eose, self._on_closed,
                                          behind=self._behind, caught_up=self._caught_up)
         for url, conn in self.connections.items():
             await conn.subscribe(self._states[url])     # returns at once: the REQ is sent by conn
@@ -114,6 +116,8 @@ class Subscription:
                     conn.health.verify_failed()
                     conn.health.last_error = v.error[:300]
             for v in good:
+                # Against the whole subscription, not the relay's narrowed share: an id is seen
+                # once verified, so dropping a wanted event here would drop its other copies too.
                 if not any(f.matches(v.event) for f in self._accept):
                     self._unrequested(v.url)
                     continue
@@ -206,3 +210,7 @@ class Subscription:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _without_search(filters: tuple[Filter, ...]) -> tuple[Filter, ...]:
+    return tuple(Filter.from_obj({k: v for k, v in f.to_obj().items() if k != "search"}) for f in filters)

@@ -55,6 +55,7 @@ class FaultRelay:
     auth_messages: int = 0                                   # AUTH messages received, good or not
     connections: int = 0
     req_times: list[float] = field(default_factory=list)    # time.monotonic() of every REQ received
+    req_filters: list[list[dict]] = field(default_factory=list)   # the filters of every REQ received
 
     async def start(self) -> "FaultRelay":
         self._server = await serve(self._handle, self.host, self.port,
@@ -130,6 +131,7 @@ class FaultRelay:
         verb = msg[0]
         if verb == "REQ":
             self.req_times.append(time.monotonic())
+            self.req_filters.append(msg[2:])
             await self._req(ws, state, msg[1], msg[2:])
         elif verb == "EVENT":
             await self._event(ws, state, msg[1])

@@ -347,3 +347,32 @@ def test_a_closed_pool_starts_nothing_new():
         await relay.stop()
 
     arun(go())
+
+
+def test_each_authors_relay_is_asked_only_about_its_authors(store):
+    # Outbox model: alice writes to relay A, bob to relay B. Sending both relays the whole author
+    # list wastes their work and ours, and a home feed's hundreds of authors get REQs refused.
+    from nostr_desk.protocol.event import EventTemplate, sign
+    from .events import secret
+
+    async def go():
+        ra, rb, home = await relays(Faults(), Faults(), Faults())
+        alice, bob = make_event(1, key=11), make_event(2, key=12)
+        ra.add(alice)
+        rb.add(bob)
+        home.add(alice, bob)
+        lists = [sign(EventTemplate(10002, "", [["r", url, "write"]], 1_700_000_000), secret(k), aux_rand=bytes(32))
+                 for url, k in ((ra.url, 11), (rb.url, 12))]
+        store.save_many(lists)
+        pool = RelayPool(fast_config(), store)
+        pool.add_relay(home.url)
+        got = await pool.fetch([Filter.from_obj({"authors": [alice.pubkey, bob.pubkey], "kinds": [1]})], timeout=3)
+        assert sorted(e.id for e in got) == sorted([alice.id, bob.id])
+        assert ra.req_filters[-1] == [{"authors": [alice.pubkey], "kinds": [1]}]
+        assert rb.req_filters[-1] == [{"authors": [bob.pubkey], "kinds": [1]}]
+        assert sorted(home.req_filters[-1][0]["authors"]) == sorted([alice.pubkey, bob.pubkey])
+        await pool.close()
+        for r in (ra, rb, home):
+            await r.stop()
+
+    arun(go())
