@@ -44,6 +44,8 @@ class AppConfig:
     # The user's relays with their NIP-65 flags and AUTH policy (the Relays page edits them).
     relays: tuple[RelaySetting, ...] = ()
     log_level: str = "INFO"
+    # Why settings.json was not used, for the window to say (empty: it was used, or there is none).
+    settings_problem: str = ""
 
     @property
     def paths(self) -> AppPaths:
@@ -110,13 +112,18 @@ def build_config(
 ) -> AppConfig:
     """Defaults ← settings file ← flags. A broken settings file is logged and ignored (the app must start)."""
     paths = default_paths(data_dir)
+    problem = ""
     try:
         settings = read_settings(paths.settings_file)
         _check(settings)
     except SettingsError as exc:
+        # Start with the defaults, and leave the file alone: it is the user's, and saving over it
+        # would lose what they wrote. The window says so (Services.problems["settings"]).
         log.warning("ignoring the settings file: %s", exc)
         settings = {}
-    config = _apply(AppConfig(data_dir=paths.data_dir), settings)
+        problem = (f"Settings not used: {exc}. nostr-desk runs with the default settings and leaves the file "
+                   "as it is; fix or remove it, then restart.")
+    config = _apply(AppConfig(data_dir=paths.data_dir, settings_problem=problem), settings)
     flags = {"relay_host": relay_host, "relay_port": relay_port, "relay_enabled": relay_enabled}
     return replace(config, **{k: v for k, v in flags.items() if v is not None})
 

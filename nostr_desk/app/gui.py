@@ -30,7 +30,11 @@ def run_gui(config: AppConfig, *, quit_after: float | None = None, page: str | N
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    setup_logging(config.paths.log_dir, config.log_level)
+    try:
+        setup_logging(config.paths.log_dir, config.log_level)
+    except OSError as exc:  # a data folder we cannot write: the window still opens and says so
+        logging.basicConfig(level=logging.WARNING)
+        log.warning("no log file in %s: %s", config.paths.log_dir, exc.strerror or exc)
     log.info("nostr-desk %s starting, data folder %s", __version__, config.data_dir)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("nostr-desk")

@@ -2,9 +2,10 @@
 
 Start: store → local relay → key vault → pool → cache → retention → feed. Stop (the stack unwinds):
 feed → retention → cache → pool (no new publishes; the outbox is durable) → local relay (stop
-accepting, close clients with 1001) → store (flush the writer, close SQLite). A service that cannot start (the relay's port is taken, no
-keyring) is recorded in `problems` with a readable sentence and the others carry on: the window shows
-the sentence instead of the app dying.
+accepting, close clients with 1001) → store (flush the writer, close SQLite). A service that cannot
+start (the relay's port is taken, the data folder is not writable, no keyring) is recorded in
+`problems` with a readable sentence and the others carry on: the window shows the sentence instead
+of the app dying.
 """
 
 from __future__ import annotations
@@ -58,14 +59,20 @@ class Services:
 
     async def start(self, progress: Progress = lambda _: None) -> None:
         """Start every service that can start; never raises for one that cannot (see `problems`)."""
+        if self.config.settings_problem:
+            self.problems["settings"] = self.config.settings_problem
         await self._step("store", "Opening the event store…", _open_store, progress)
         if self.config.relay_enabled and self.store is not None:
             await self._step("relay", "Starting the local relay…", _start_relay, progress)
+        elif self.config.relay_enabled:  # the relay serves the store: say why it is not running
+            self.problems["relay"] = "Local relay not started: no event store. " + self.problems.get("store", "")
         await self._step("vault", "Opening the key vault…", _open_vault, progress)
         await self._step("pool", "Connecting to relays…", _start_pool, progress)
         if self.store is not None:
             await self._step("cache", "Loading the cache…", _start_cache, progress)
             await self._step("retention", "Scheduling retention…", _start_retention, progress)
+        else:
+            self.problems["cache"] = "The cache keeps its tables in the event store, which did not open."
         if self.pool is not None:
             await self._step("feed", "Subscribing…", _start_feed, progress)
         progress("Ready")
@@ -126,6 +133,9 @@ class Services:
         progress(label)
         try:
             await step(self)
+        except OSError as exc:  # port taken, folder not writable: the sentence says all, no traceback
+            self.problems[name] = describe_failure(name, exc, self.config)
+            log.warning("%s not started: %s", name, self.problems[name])
         except Exception as exc:  # one broken service must not take the window down
             self.problems[name] = describe_failure(name, exc, self.config)
             log.exception("%s failed to start", name)

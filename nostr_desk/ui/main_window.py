@@ -126,6 +126,11 @@ class MainWindow(QMainWindow):
             page.attach(services, self.bridge)
         self.refresh_status()
         self._status_timer.start()
+        # Problems no page owns (an unusable settings file, a data folder we cannot write) stay in
+        # the status bar until the next message replaces them.
+        shown = [services.problems[k] for k in ("store", "settings") if services.problems.get(k)]
+        if shown:
+            self.statusBar().showMessage("  ".join(shown))
         if self._needs_welcome(services) and self.requested_page is None:
             self.show_page(self.pages.index(next(p for p in self.pages if p.title == "Accounts")))
 

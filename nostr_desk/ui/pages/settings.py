@@ -95,6 +95,10 @@ class SettingsPage(Page):
     def attach(self, services: Any, bridge: Any) -> None:
         super().attach(services, bridge)
         self.load(services.config)
+        problem = services.problems.get("settings")
+        if problem:  # the form shows the defaults in use; Save merges into the file, so bad JSON refuses it
+            self.message.setText(problem)
+            self.message.setStyleSheet("color: #c0392b;")
 
     def load(self, config: Any) -> None:
         self.config = config
