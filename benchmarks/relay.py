@@ -35,6 +35,7 @@ from nostr_desk.store import EventStore, StoreConfig
 
 URL = re.compile(r"listening on (ws://\S+)")
 WARMUP = 20
+REQ_INTERVAL = 0.012
 WS = dict(compression=None, max_size=None, open_timeout=30, ping_interval=None)
 
 
@@ -178,15 +179,19 @@ async def _queries(url: str, cases: dict, rounds: int) -> dict[str, tuple[list[f
                 await ws.send(json.dumps(["REQ", sub, make()]))
                 n = 0
                 while True:
-                    msg = await ws.recv()
-                    if msg.startswith('["EVENT"'):
+                    msg = await ws.recv(decode=False)
+                    if msg.startswith(b'["EVENT"'):
                         n += 1
-                    elif msg.startswith('["EOSE"'):
+                    elif msg.startswith(b'["EOSE"'):
                         break
+                    elif msg.startswith(b'["CLOSED"'):
+                        raise RuntimeError(f"relay refused a REQ: {msg}")
                 if i >= 0:
                     times.append(time.perf_counter() - t0)
                     sizes.append(n)
                 await ws.send(json.dumps(["CLOSE", sub]))
+                # Stay under the relay's default REQ rate limit (100/s per connection, burst 400).
+                await asyncio.sleep(max(0.0, REQ_INTERVAL - (time.perf_counter() - t0)))
             out[name] = (times, sizes)
     return out
 

@@ -62,6 +62,18 @@ class Outbox:
         self._push(frame)
         return True
 
+    async def put_many(self, frames: list[Frame]) -> bool:
+        """Queue a page of frames once there is room for one; the page may overshoot the limits by
+        its own size (bounded by the caller's page length)."""
+        while not self.closed and not self.has_room() and self._frames:
+            self._room.clear()
+            await self._room.wait()
+        if self.closed:
+            return False
+        for frame in frames:
+            self._push(frame)
+        return True
+
     async def get(self) -> Frame:
         while not self._frames:
             if self.closed:

@@ -51,6 +51,7 @@ EPHEMERAL_OK = SaveResult(SaveOutcome.EPHEMERAL)
 FANOUT_OUTCOMES = frozenset({SaveOutcome.SAVED, SaveOutcome.REPLACED, SaveOutcome.EPHEMERAL})
 BACKLOG_MAX = 1_000  # live events held for one subscription while its stored events are sent
 WRITE_BATCH = 256  # frames written to a socket in one go
+PAGE = 128  # stored events queued per wait for outbox room
 
 
 async def send_frames(ws: ServerConnection, frames: list[str | bytes]) -> None:
@@ -339,8 +340,9 @@ class RelayServer:
                 await conn.outbox.put(encode(RelayClosed(sub.sub_id, "error: the query failed")))
                 return
             self.metrics.query_done((time.perf_counter() - started) * 1000)
-        for raw in rows:
-            if sub.closed or not await conn.outbox.put(encode_event_frame(sub.sub_id, raw)):
+        for start in range(0, len(rows), PAGE):
+            frames = [encode_event_frame(sub.sub_id, raw) for raw in rows[start : start + PAGE]]
+            if sub.closed or not await conn.outbox.put_many(frames):
                 return
         if sub.closed or not await conn.outbox.put(encode(RelayEose(sub.sub_id))):
             return
