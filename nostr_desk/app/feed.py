@@ -112,7 +112,10 @@ class LiveFeed:
             done = {}
         done = done if isinstance(done, dict) else {}
         done[me] = int(time.time())
-        self._marker().write_text(json.dumps(done))
+        try:
+            self._marker().write_text(json.dumps(done))
+        except OSError as exc:  # a read-only data folder: backfill again next start, but keep reading now
+            log.warning("could not record the backfill: %s", exc)
 
     def _say(self, text: str) -> None:
         for listener in list(self.listeners):

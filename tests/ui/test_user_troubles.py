@@ -109,3 +109,14 @@ def wait_until(run, predicate, timeout: float) -> None:
         while not predicate():
             await asyncio.sleep(0.05)
     run(until(), timeout=timeout)
+
+
+def test_a_backfill_marker_that_cannot_be_written_does_not_stop_the_feed(config, services):
+    from nostr_desk.app.feed import LiveFeed
+
+    feed = LiveFeed(services)
+    feed._marker().mkdir()  # writing the marker file now fails (OSError), as in a read-only folder
+    me = "ab" * 32
+    assert feed._first_time(me)
+    feed._mark_done(me)  # logged, not raised: the live subscription after the backfill still starts
+    assert feed._first_time(me)  # and the backfill is simply done again next start
