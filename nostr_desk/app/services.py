@@ -151,6 +151,9 @@ def describe_failure(name: str, exc: BaseException, config: AppConfig) -> str:
         where = exc.filename or config.data_dir
         return (f"The event store could not be opened in {where}: {exc.strerror or exc}. "
                 "Choose a data folder you can write to (--data-dir).")
+    if name == "store":  # e.g. "file is not a database", or a file from a newer nostr-desk
+        return (f"The event store {config.paths.event_db} could not be opened: {exc}. "
+                "Move it aside to start with an empty store, or choose another data folder (--data-dir).")
     return f"{name} could not start: {exc}"
 
 
@@ -159,9 +162,8 @@ def describe_failure(name: str, exc: BaseException, config: AppConfig) -> str:
 # sqlite3, keyring) cost ~0.3 s of a launch whose target is a window within 2 s.
 
 async def _open_store(s: Services) -> None:
-    from nostr_desk.store import EventStore, StoreConfig
-
     from nostr_desk.keys.accounts import AccountsError
+    from nostr_desk.store import EventStore, StoreConfig
 
     s.config.paths.ensure()
     try:

@@ -120,3 +120,17 @@ def test_a_backfill_marker_that_cannot_be_written_does_not_stop_the_feed(config,
     assert feed._first_time(me)
     feed._mark_done(me)  # logged, not raised: the live subscription after the backfill still starts
     assert feed._first_time(me)  # and the backfill is simply done again next start
+
+
+def test_a_file_that_is_not_an_event_store_is_named(tmp_path, free_port, run):
+    config = build_config(tmp_path / "data", relay_port=free_port)
+    config.paths.ensure()
+    config.paths.event_db.write_bytes(b"this is not SQLite" * 100)
+    svc = Services(config, pool_config=fast_pool())
+    run(svc.start())
+    try:
+        problem = svc.problems["store"]
+        assert str(config.paths.event_db) in problem and "Move it aside" in problem
+        assert config.paths.event_db.read_bytes() == b"this is not SQLite" * 100  # never overwritten
+    finally:
+        run(svc.aclose())
