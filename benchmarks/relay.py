@@ -64,6 +64,11 @@ class RelayProcess:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the relay process has used so far (all its threads)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -127,12 +132,15 @@ def bench_ingest(tmp: Path, source: Path) -> None:
     raws = load_events(source, n, frozenset({1, 6, 7}))  # regular kinds: every one should be saved
     relay = RelayProcess(tmp / "ingest.sqlite3")
     try:
+        cpu0 = relay.cpu_seconds()
         elapsed, good, bad = asyncio.run(_publish_all(relay.url, raws, 4))
+        cpu = relay.cpu_seconds() - cpu0
     finally:
         relay.stop()
     print(f"ingest: {len(raws)} pre-signed events over 4 connections in {elapsed:.2f} s: "
-          f"{len(raws) / elapsed:,.0f} events/s verified+committed ({good} OK true, {bad} OK false)  [target >= 6,000]",
-          flush=True)
+          f"{len(raws) / elapsed:,.0f} events/s verified+committed ({good} OK true, {bad} OK false)  [target >= 6,000]\n"
+          f"        relay used {cpu:.2f} CPU-s ({len(raws) / cpu:,.0f} events per relay CPU-second); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
 
 
 # --- REQ -> EOSE ----------------------------------------------------------------------------------
@@ -239,7 +247,7 @@ async def _fanout(url: str, n_conns: int, subs_per_conn: int, rounds: int) -> li
         async def drain(ws) -> None:
             nonlocal got
             for _ in range(subs_per_conn):
-                await ws.recv()
+                await ws.recv(decode=False)
                 latencies.append(time.perf_counter() - t0)
                 got += 1
             if got == expected:
@@ -264,7 +272,8 @@ def bench_fanout(tmp: Path) -> None:
     finally:
         relay.stop()
     print(f"fan-out: one event to 1,000 subscriptions (100 connections x 10), 20 events: delivery "
-          f"p50 {pct(lat, 0.5):.1f} ms  p99 {pct(lat, 0.99):.1f} ms  max {max(lat) * 1000:.1f} ms  [target p99 <= 50 ms]",
+          f"p50 {pct(lat, 0.5):.1f} ms  p99 {pct(lat, 0.99):.1f} ms  max {max(lat) * 1000:.1f} ms  [target p99 <= 50 ms]"
+          f"  (load average {os.getloadavg()[0]:.1f})",
           flush=True)
 
 

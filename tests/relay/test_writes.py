@@ -237,3 +237,24 @@ async def test_kind_22242_not_publishable(tmp_path):
         ok, msg = await c.publish(make(ALICE, 22242, "", [["relay", relay.url], ["challenge", c.challenge]]))
         assert not ok and msg.startswith("invalid:")
 
+
+
+async def test_address_deletion_is_bound_to_its_author_and_exact_address(tmp_path):
+    t = now() - 100
+    async with running_relay(tmp_path) as relay, Client.open(relay.url) as c:
+        mine = make(ALICE, 30023, "mine", [["d", "post"]], created_at=t)
+        other_d = make(ALICE, 30023, "other d", [["d", "post-2"]], created_at=t)
+        bobs = make(BOB, 30023, "bob's", [["d", "post"]], created_at=t)
+        for ev in (mine, other_d, bobs):
+            assert (await c.publish(ev))[0]
+        # BOB names ALICE's address: nothing of hers goes
+        await c.publish(make(BOB, 5, "", [["a", f"30023:{ALICE.public_key}:post"]], created_at=t + 5))
+        assert ids(await c.req("a", {"ids": [mine.id]})) == [mine.id]
+        # ALICE deletes exactly 30023:alice:post; "post-2" and BOB's "post" stay
+        deletion = make(ALICE, 5, "", [["a", f"30023:{ALICE.public_key}:post"]], created_at=t + 10)
+        assert (await c.publish(deletion))[0]
+        got = set(ids(await c.req("b", {"kinds": [30023]})))
+        assert got == {other_d.id, bobs.id}
+        # a deletion of a deletion has no effect (NIP-09)
+        await c.publish(make(ALICE, 5, "", [["e", deletion.id]], created_at=t + 20))
+        assert ids(await c.req("c", {"kinds": [30023], "authors": [ALICE.public_key]})) == [other_d.id]
