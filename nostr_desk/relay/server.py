@@ -123,6 +123,8 @@ class RelayServer:
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         cfg = self.config
+        if self.verifier.closed:  # started again after a stop (the app's Start button)
+            self.verifier = Verifier(cfg.verify_workers, cfg.verified_cache_size)
         self._server = await serve(
             self._handle,
             cfg.host,
@@ -147,6 +149,7 @@ class RelayServer:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
         self.verifier.close()
+        self._completions = None
 
     # --- one connection ------------------------------------------------------------------------
     async def _handle(self, ws: ServerConnection) -> None:

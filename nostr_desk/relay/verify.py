@@ -32,6 +32,7 @@ class Verifier:
         self.checked = 0
         self.cache_hits = 0
         self.failures = 0
+        self.closed = False
 
     async def verify(self, event: Event) -> bool:
         """True when the event's id matches its content and its signature is valid."""
@@ -70,4 +71,5 @@ class Verifier:
             self._cache.popitem(last=False)
 
     def close(self) -> None:
+        self.closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -146,3 +146,14 @@ async def test_publish_local_and_notify_stored_reach_live_subscribers(tmp_path):
         forged = Event(bad.id, bad.pubkey, bad.created_at, bad.kind, bad.tags, "changed", bad.sig)
         with pytest.raises(InvalidEvent):
             await relay.publish_local(forged)
+
+
+async def test_restart_after_stop_serves_again(tmp_path):
+    async with running_relay(tmp_path) as relay:
+        async with Client.open(relay.url) as c:
+            assert (await c.publish(make(ALICE, content="before")))[0]
+        await relay.stop()
+        await relay.start()  # the app's Local relay page can start it again
+        async with Client.open(relay.url) as c:
+            assert (await c.publish(make(ALICE, content="after restart")))[0]
+            assert len(await c.req("s", {"authors": [ALICE.public_key]})) == 2
