@@ -199,6 +199,7 @@ class Writer:
         conn = self._conn
         ins = Inserter(conn)
         conn.execute("BEGIN IMMEDIATE")
+        ins.prefetch([s.event for s in saves])
         clock = int(time.time())
         results = [ins.apply(s.event, s.raw, s.source, clock if s.now is None else s.now) for s in saves]
         ins.flush()
