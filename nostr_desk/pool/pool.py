@@ -300,8 +300,7 @@ class RelayPool:
         prim = [self.relay(u).url for u in (self.write_relays if primaries is None else primaries)]
         fall = [self.relay(u).url for u in fallbacks]
         async with self._user:
-            await self.publisher.enqueue(event, prim, fall)
-            return await self.publisher.deliver(event.id)
+            return await self.publisher.submit(event, prim, fall)
 
     async def resume(self) -> list[PublishReport]:
         """Load the pending publishes from the store (after a restart) and try them once now; the
@@ -316,7 +315,7 @@ class RelayPool:
         for entry in entries:
             for r in entry.relays:
                 self.relay(r.relay)
-            self.publisher.load(entry)
+            await self.publisher.load(entry)
         async with self._background:
             return list(await asyncio.gather(*(self.publisher.deliver(e.event_id) for e in entries)))
 

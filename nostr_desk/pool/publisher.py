@@ -20,8 +20,10 @@ The outbox row stays pending until at least one relay accepted; `PublishReport` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -106,7 +108,11 @@ class Publisher:
         self.wall = wall
         self._memory: dict[str, dict[str, RelayOutcome]] = {}   # event id -> url -> outcome (this session)
         self._events: dict[str, Event] = {}
+        # One lock per event, shared by everyone touching it (a publish's enqueue + first round, the
+        # ticker's retries, a resume) and dropped only when the last holder or waiter is gone: a
+        # lock dropped while someone still waited on it let two rounds of one event run at once.
         self._locks: dict[str, asyncio.Lock] = {}
+        self._lock_users: dict[str, int] = {}
         self._tried: set[str] = set()                    # had at least one round: the ticker may retry
         self._finished: OrderedDict[str, PublishReport] = OrderedDict()   # recent final reports
 
@@ -115,37 +121,70 @@ class Publisher:
         if self.store is not None:
             await asyncio.wrap_future(self.store.run_in_writer(lambda conn: fn(conn, *args)))
 
+    @contextlib.asynccontextmanager
+    async def _hold(self, event_id: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(event_id, asyncio.Lock())
+        self._lock_users[event_id] = self._lock_users.get(event_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._lock_users[event_id] -= 1
+            if not self._lock_users[event_id]:
+                del self._lock_users[event_id], self._locks[event_id]
+
+    async def submit(self, event: Event, primaries: list[str], fallbacks: list[str]) -> PublishReport:
+        """Enqueue and run the first round under the event's lock: a retry of the same event
+        cannot settle (and forget) it between the two and leave the new relays unsent."""
+        async with self._hold(event.id):
+            await self._enqueue(event, primaries, fallbacks)
+            return await self._round(event.id)
+
     async def enqueue(self, event: Event, primaries: list[str], fallbacks: list[str]) -> None:
+        async with self._hold(event.id):
+            await self._enqueue(event, primaries, fallbacks)
+
+    async def _enqueue(self, event: Event, primaries: list[str], fallbacks: list[str]) -> None:
         targets = [(u, "primary") for u in primaries] + [(u, "fallback") for u in fallbacks if u not in primaries]
         self._events[event.id] = event
-        known = self._memory.setdefault(event.id, {})
+        if event.id not in self._memory:
+            # Published again after it settled: relays that already answered are not sent it twice.
+            done = self._finished.get(event.id)
+            self._memory[event.id] = {o.url: o for o in done.outcomes} if done else {}
+        known = self._memory[event.id]
         for url, role in targets:
             known.setdefault(url, RelayOutcome(url, role, ob.RELAY_PENDING, "", 0))
         await self._write(ob.enqueue, event.id, event.to_bytes(), targets, int(self.wall()))
 
-    def load(self, entry: ob.OutboxEntry) -> Event:
-        """Bring a pending entry from the store back into memory (after a restart)."""
-        event = Event.from_json(entry.raw)
-        self._events[event.id] = event
-        self._memory[event.id] = {r.relay: RelayOutcome(r.relay, r.role, r.state, r.last_message, r.attempts)
-                                  for r in entry.relays}
-        return event
+    async def load(self, entry: ob.OutboxEntry) -> None:
+        """Bring a pending entry from the store back into memory (after a restart). An event this
+        session already holds or settled is left alone: the row read may be older than memory."""
+        async with self._hold(entry.event_id):
+            if entry.event_id in self._memory or entry.event_id in self._finished:
+                return
+            event = Event.from_json(entry.raw)
+            self._events[event.id] = event
+            self._memory[event.id] = {r.relay: RelayOutcome(r.relay, r.role, r.state, r.last_message, r.attempts)
+                                      for r in entry.relays}
 
     # --- delivery ----------------------------------------------------------------------------------
     async def deliver(self, event_id: str) -> PublishReport:
         """One round: pending primaries in parallel; if none accepted, pending fallbacks."""
-        lock = self._locks.setdefault(event_id, asyncio.Lock())
-        async with lock:   # a resume and a retry tick never send the same event twice at once
+        async with self._hold(event_id):   # a resume and a retry tick never send the same event twice at once
             if event_id not in self._memory:      # settled while we waited for the lock
                 return self._finished.get(event_id) or PublishReport(event_id, ())
-            self._tried.add(event_id)
-            for role in ("primary", "fallback"):
-                if self.report(event_id).delivered:
-                    break
-                urls = [o.url for o in self._memory[event_id].values()
-                        if o.role == role and o.state == ob.RELAY_PENDING]
-                await asyncio.gather(*(self._attempt(event_id, u) for u in urls))
-            return await self._settle(event_id)
+            return await self._round(event_id)
+
+    async def _round(self, event_id: str) -> PublishReport:
+        """Under the event's lock (the only place `_memory[event_id]` is changed or forgotten)."""
+        self._tried.add(event_id)
+        for role in ("primary", "fallback"):
+            if role == "fallback" and self.report(event_id).delivered:
+                break
+            urls = [o.url for o in self._memory[event_id].values()
+                    if o.role == role and o.state == ob.RELAY_PENDING]
+            await asyncio.gather(*(self._attempt(event_id, u) for u in urls))
+        return await self._settle(event_id)
 
     async def _attempt(self, event_id: str, url: str) -> None:
         conn = self.connection(url)
@@ -192,7 +231,6 @@ class Publisher:
             self._finished.popitem(last=False)
         self._tried.discard(event_id)
         self._events.pop(event_id, None)
-        self._locks.pop(event_id, None)
         self._memory.pop(event_id, None)
 
     def report(self, event_id: str) -> PublishReport:

@@ -68,12 +68,17 @@ class OutboxEntry:
 
 # --- writes (run on the writer thread: fn(conn)) ------------------------------------------------------
 def enqueue(conn: sqlite3.Connection, event_id: str, raw: bytes, relays: list[tuple[str, str]], now: int) -> None:
-    """Add a publish with its (relay, role) targets; re-enqueueing an id only adds new relays."""
+    """Add a publish with its (relay, role) targets; re-enqueueing an id only adds new relays (and
+    reopens a settled row when one is added)."""
     with _txn(conn):
         conn.execute("INSERT OR IGNORE INTO outbox (event_id, raw, queued_at, state) VALUES (?, ?, ?, 'pending')",
                      (event_id, raw, now))
         conn.executemany("INSERT OR IGNORE INTO outbox_relays (event_id, relay, role, state) VALUES (?, ?, ?, 'pending')",
                          [(event_id, url, role) for url, role in relays])
+        # Published again to a new relay after it settled: pending again, so a restart resumes it.
+        conn.execute("UPDATE outbox SET state = 'pending', finished_at = NULL WHERE event_id = ? AND state != 'pending' "
+                     "AND EXISTS (SELECT 1 FROM outbox_relays WHERE event_id = ? AND state = 'pending')",
+                     (event_id, event_id))
 
 
 def record_attempt(conn: sqlite3.Connection, event_id: str, relay: str, at: float, outcome: str,
