@@ -28,8 +28,9 @@ class AuthGate:
     """States: none -> challenged -> authenticating -> authenticated | refused | failed."""
 
     def __init__(self, url: str, policy: AuthPolicy, signer: Signer | None, ask: Asker | None,
-                 timeout: float, wall: Callable[[], float] = time.time) -> None:
+                 timeout: float, wall: Callable[[], float] = time.time, *, sign_timeout: float = 30.0) -> None:
         self.url, self.policy, self.signer, self.ask, self.timeout = url, policy, signer, ask, timeout
+        self.sign_timeout = sign_timeout
         self.wall = wall
         self.challenge: str | None = None
         self.state = "none"
@@ -94,8 +95,10 @@ class AuthGate:
 
     async def _answer(self, challenge: str, send_auth: SendAuth) -> bool:
         try:
-            event = await self.signer(auth_template(self.url, challenge, int(self.wall())))
-        except Exception:   # locked keyring, watch-only account: the relay's answer stands
+            event = await asyncio.wait_for(self.signer(auth_template(self.url, challenge, int(self.wall()))),
+                                           self.sign_timeout)
+        except Exception:   # locked keyring, watch-only account, a signer that never answers (timeout):
+            # the relay's answer stands
             self.state = "failed"
             return False
         try:

@@ -19,6 +19,9 @@ class PoolConfig:
     ok_timeout: float = 10.0           # publish -> OK
     nip11_timeout: float = 5.0
     auth_timeout: float = 8.0          # AUTH -> OK
+    # The NIP-42 signer callback (the keys service; it may wait on a keyring unlock prompt). A signer
+    # that never returns would otherwise hold the relay's AUTH, and every publish waiting on it, for ever.
+    signer_timeout: float = 30.0
     close_timeout: float = 2.0
     send_timeout: float = 10.0         # a relay that stops reading fills our buffers: never wait longer
     ping_interval: float = 30.0        # our own RTT probe; 0 disables

@@ -168,7 +168,7 @@ class RelayPool:
             health = RelayHealth(norm, window=self.config.health_window, history=self.config.health_history,
                                  clock=self.clock, wall=self.wall, on_sample=self._on_sample)
             auth = AuthGate(norm, self.config.auth_policy(norm), self.signer, self.ask_auth,
-                            self.config.auth_timeout, wall=self.wall)
+                            self.config.auth_timeout, wall=self.wall, sign_timeout=self.config.signer_timeout)
             conn = RelayConnection(norm, self.config, notices=self.notices, health=health, auth=auth,
                                    clock=self.clock, wall=self.wall, rng=self.rng)
             self.connections[norm] = conn

@@ -76,7 +76,8 @@ def enqueue(conn: sqlite3.Connection, event_id: str, raw: bytes, relays: list[tu
         conn.executemany("INSERT OR IGNORE INTO outbox_relays (event_id, relay, role, state) VALUES (?, ?, ?, 'pending')",
                          [(event_id, url, role) for url, role in relays])
         # Published again to a new relay after it settled: pending again, so a restart resumes it.
-        conn.execute("UPDATE outbox SET state = 'pending', finished_at = NULL WHERE event_id = ? AND state != 'pending' "
+        conn.execute("UPDATE outbox SET state = 'pending', finished_at = NULL "
+                     "WHERE event_id = ? AND state != 'pending' "
                      "AND EXISTS (SELECT 1 FROM outbox_relays WHERE event_id = ? AND state = 'pending')",
                      (event_id, event_id))
 
