@@ -12,8 +12,6 @@ from typing import Any
 from nostr_desk import __version__
 from nostr_desk.protocol.messages import MAX_SUB_ID
 
-SOFTWARE_URL = "https://github.com/nostr-desk/nostr-desk"
-
 # NIPs the relay implements (client-side NIPs are not advertised, per NIP-11).
 SUPPORTED_NIPS = (1, 9, 11, 13, 40, 42, 45, 50, 70)
 
@@ -84,7 +82,11 @@ class RelayConfig:
         return self.max_message_length * 4
 
     def to_nip11(self) -> dict[str, Any]:
-        """The NIP-11 relay information document for this configuration."""
+        """The NIP-11 relay information document for this configuration.
+
+        No `software` field: NIP-11 defines it as the URL of the relay software's project, and
+        nostr-desk has no published address; a made-up URL or a bare name would mislead clients that
+        link it. `version` alone still identifies the build."""
         limitation: dict[str, Any] = {
             "max_message_length": self.max_message_length,
             "max_subscriptions": self.max_subscriptions,
@@ -106,7 +108,6 @@ class RelayConfig:
             "name": self.name,
             "description": self.description,
             "supported_nips": list(SUPPORTED_NIPS),
-            "software": SOFTWARE_URL,
             "version": __version__,
             "limitation": limitation,
         }

@@ -27,6 +27,11 @@ class LocalRelay:
         self._running = True
 
     @property
+    def running(self) -> bool:
+        """True between a successful `start` and `stop` (read by the UI's status displays)."""
+        return self._running
+
+    @property
     def url(self) -> str:
         host = self.config.host
         if ":" in host:

@@ -40,9 +40,7 @@ def pending_publishes(pool: Any) -> int | None:
 
 
 def relay_running(relay: Any) -> bool:
-    running = getattr(relay, "running", None)
-    if running is None:  # LocalRelay keeps it private for now
-        running = getattr(relay, "_running", relay is not None)
+    running = getattr(relay, "running", relay is not None)
     return bool(running() if callable(running) else running)
 
 

@@ -40,6 +40,9 @@ async def test_nip11_document_with_cors(tmp_path):
         assert doc["name"] == "test relay" and doc["pubkey"] == ALICE.public_key
         assert {1, 9, 11, 40, 42, 45, 50, 70} <= set(doc["supported_nips"])
         assert doc == relay.config.to_nip11()
+        # NIP-11's `software` is the URL of the relay software's project; nostr-desk has no published
+        # home, so the field is left out rather than filled with an invented address.
+        assert "software" not in doc and doc["version"]
 
 
 async def test_browser_gets_html_not_json_and_preflight_works(tmp_path):

@@ -150,10 +150,15 @@ async def test_publish_local_and_notify_stored_reach_live_subscribers(tmp_path):
 
 async def test_restart_after_stop_serves_again(tmp_path):
     async with running_relay(tmp_path) as relay:
+        assert relay.running
         async with Client.open(relay.url) as c:
             assert (await c.publish(make(ALICE, content="before")))[0]
         await relay.stop()
+        assert not relay.running  # what the UI's status bar and Local relay page show
+        with pytest.raises(AttributeError):
+            relay.running = True  # read-only: only start/stop change it
         await relay.start()  # the app's Local relay page can start it again
+        assert relay.running
         async with Client.open(relay.url) as c:
             assert (await c.publish(make(ALICE, content="after restart")))[0]
             assert len(await c.req("s", {"authors": [ALICE.public_key]})) == 2

@@ -146,9 +146,7 @@ class LocalRelayPage(Page):
         relay = self.relay
         if relay is None:
             return False
-        flag = getattr(relay, "running", None)
-        if flag is None:  # LocalRelay keeps it private for now (asked for a public `running`)
-            flag = getattr(relay, "_running", True)
+        flag = getattr(relay, "running", True)
         return bool(flag() if callable(flag) else flag)
 
     def refresh(self) -> None:
