@@ -62,7 +62,11 @@ class PoolConfig:
     # Retry answers (error:, rate-limited:) before a relay is given up for one publish; timeouts and
     # dropped connections never exhaust it (the outbox is durable until a relay accepts).
     publish_max_attempts: int = 12
-    outbox_retry_interval: float = 5.0
+    outbox_retry_interval: float = 5.0     # how often the ticker looks for retries that are due
+    # Each pending (event, relay) waits base * 2^(failed rounds - 1), capped, before its next try (kept
+    # in the outbox, so a restart does not hammer a dead relay either).
+    publish_retry_base: float | None = None    # None: outbox_retry_interval
+    publish_retry_cap: float = 600.0
 
     # --- verification --------------------------------------------------------------------------------
     verify_batch_offload: int = 64     # this many new events in one batch go to a worker thread

@@ -144,7 +144,9 @@ class RelayPool:
         self.verified = VerifiedCache()
         self.nip11 = Nip11Cache(config.nip11_timeout)
         self.publisher = Publisher(store, self.relay, notices=self.notices, connect_timeout=config.connect_timeout,
-                                   max_attempts=config.publish_max_attempts, wall=wall)
+                                   max_attempts=config.publish_max_attempts, wall=wall,
+                                   retry_base=config.publish_retry_base or config.outbox_retry_interval,
+                                   retry_cap=config.publish_retry_cap, connected=self._is_connected)
         self._user = asyncio.Semaphore(config.user_concurrency)
         self._background = asyncio.Semaphore(config.background_concurrency)
         self._subs: dict[str, Subscription] = {}
@@ -152,6 +154,7 @@ class RelayPool:
         self._tasks: set[asyncio.Task] = set()          # the ticker
         self._retrying: dict[str, asyncio.Task] = {}    # event id -> its retry, started by the ticker
         self.ticker_errors = 0
+        self.ticks = 0                                   # ticker rounds done (tests wait on it, no sleeping)
         self.last_ticker_error = ""
         self._closed = False
 
@@ -175,6 +178,10 @@ class RelayPool:
             self._ensure_ticker()
         conn.start()
         return conn
+
+    def _is_connected(self, url: str) -> bool:
+        conn = self.connections.get(url)
+        return conn is not None and conn.connected
 
     def add_relay(self, url: str, *, read: bool = True, write: bool = True) -> str:
         conn = self.relay(url)
@@ -337,6 +344,7 @@ class RelayPool:
                     self.store.run_in_writer(lambda conn: health_log.prune(conn, cutoff))
                 self._start_retries()
                 await self._close_idle()
+                self.ticks += 1
             except Exception as exc:   # one bad tick (a closed store, a bug) must not end the retries
                 self.ticker_errors += 1
                 self.last_ticker_error = repr(exc)[:300]

@@ -10,6 +10,12 @@ relay's answer decides what happens next:
 - `invalid:` / `blocked:` / other final prefixes   final for that relay, reported
 - timeout / connection lost       retry later (the outbox keeps it, never giving up for these)
 
+Each pending (event, relay) has its own retry schedule: after a failed round it waits
+`retry_base * 2^(misses - 1)` (capped) before the ticker tries it again, and the schedule is kept in
+the outbox so a restart does not hammer a dead relay either. A round that could not reach the relay
+at all is due again as soon as the relay's connection is up (no point waiting longer then).
+A user's own publish call always sends to every pending relay at once.
+
 A relay is given up for one publish after `max_attempts` answers asking for a retry (`error:`,
 `rate-limited:`, ...), so a relay that keeps refusing does not keep a publish pending for ever.
 
@@ -24,7 +30,7 @@ import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable
 
 from nostr_desk.protocol.errors import Prefix
@@ -51,6 +57,9 @@ class RelayOutcome:
     message: str
     attempts: int
     refusals: int = 0  # answers that asked for a retry (error:, rate-limited:, ...): these exhaust a relay
+    next_attempt: float = 0.0   # wall time this relay is due again (the retry schedule, persisted)
+    misses: int = 0             # failed rounds in a row: the schedule's exponent
+    unsent: bool = False        # the last miss never reached the relay: due again once it is connected
 
 
 @dataclass(frozen=True)
@@ -99,9 +108,12 @@ class Publisher:
 
     def __init__(self, store: EventStore | None, connection: Callable[[str], RelayConnection], *,
                  notices: NoticeHub, connect_timeout: float, max_attempts: int,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time, retry_base: float = 5.0, retry_cap: float = 600.0,
+                 connected: Callable[[str], bool] = lambda url: False) -> None:
         self.store = store
         self.connection = connection
+        self.connected = connected        # is the relay's connection up now (without making one)
+        self.retry_base, self.retry_cap = retry_base, retry_cap
         self.notices = notices
         self.connect_timeout = connect_timeout
         self.max_attempts = max_attempts
@@ -138,7 +150,7 @@ class Publisher:
         cannot settle (and forget) it between the two and leave the new relays unsent."""
         async with self._hold(event.id):
             await self._enqueue(event, primaries, fallbacks)
-            return await self._round(event.id)
+            return await self._round(event.id, force=True)
 
     async def enqueue(self, event: Event, primaries: list[str], fallbacks: list[str]) -> None:
         async with self._hold(event.id):
@@ -164,7 +176,9 @@ class Publisher:
                 return
             event = Event.from_json(entry.raw)
             self._events[event.id] = event
-            self._memory[event.id] = {r.relay: RelayOutcome(r.relay, r.role, r.state, r.last_message, r.attempts)
+            self._memory[event.id] = {r.relay: RelayOutcome(r.relay, r.role, r.state, r.last_message, r.attempts,
+                                                            next_attempt=r.next_attempt, misses=r.misses,
+                                                            unsent=r.unsent)
                                       for r in entry.relays}
 
     # --- delivery ----------------------------------------------------------------------------------
@@ -175,14 +189,16 @@ class Publisher:
                 return self._finished.get(event_id) or PublishReport(event_id, ())
             return await self._round(event_id)
 
-    async def _round(self, event_id: str) -> PublishReport:
-        """Under the event's lock (the only place `_memory[event_id]` is changed or forgotten)."""
+    async def _round(self, event_id: str, force: bool = False) -> PublishReport:
+        """Under the event's lock (the only place `_memory[event_id]` is changed or forgotten).
+        `force` (the user's publish): every pending relay now, whatever its schedule says."""
         self._tried.add(event_id)
         for role in ("primary", "fallback"):
             if role == "fallback" and self.report(event_id).delivered:
                 break
+            now = self.wall()
             urls = [o.url for o in self._memory[event_id].values()
-                    if o.role == role and o.state == ob.RELAY_PENDING]
+                    if o.role == role and o.state == ob.RELAY_PENDING and (force or self._due(o, now))]
             await asyncio.gather(*(self._attempt(event_id, u) for u in urls))
         return await self._settle(event_id)
 
@@ -192,6 +208,7 @@ class Publisher:
         if conn.health.paused_for() > 0 or not conn.breaker.allow():
             return      # rate-limited or short-circuited: the retry loop comes back later
         if not await conn.wait_connected(self.connect_timeout):
+            await self._missed(event_id, url)
             return
         try:
             accepted, message = await conn.publish(self._events[event_id])
@@ -210,10 +227,28 @@ class Publisher:
         refusals = previous.refusals + (outcome == "retry")
         if state == ob.RELAY_PENDING and refusals >= self.max_attempts:
             state = ob.RELAY_GAVE_UP
-        self._memory[event_id][url] = RelayOutcome(url, previous.role, state, message, attempts, refusals)
-        await self._write(ob.record_attempt, event_id, url, self.wall(), outcome, message, state)
+        misses = previous.misses + 1 if state == ob.RELAY_PENDING else 0
+        due = self.wall() + self._delay(misses) if misses else 0.0
+        unsent = outcome == "disconnected"      # lost with the connection: due again once it is back
+        self._memory[event_id][url] = RelayOutcome(url, previous.role, state, message, attempts, refusals,
+                                                   due, misses, unsent)
+        await self._write(ob.record_attempt, event_id, url, self.wall(), outcome, message, state, due, misses, unsent)
         self.notices.emit(PublishResult(event_id, url, state == ob.RELAY_ACCEPTED, message,
                                         final=state != ob.RELAY_PENDING))
+
+    async def _missed(self, event_id: str, url: str) -> None:
+        """The relay could not be reached for this round: later, or once its connection is up."""
+        previous = self._memory[event_id][url]
+        misses = previous.misses + 1
+        due = self.wall() + self._delay(misses)
+        self._memory[event_id][url] = replace(previous, next_attempt=due, misses=misses, unsent=True)
+        await self._write(ob.schedule, event_id, url, due, misses)
+
+    def _delay(self, misses: int) -> float:
+        return min(self.retry_cap, self.retry_base * 2.0 ** min(max(misses - 1, 0), 40))
+
+    def _due(self, o: RelayOutcome, now: float) -> bool:
+        return o.next_attempt <= now or (o.unsent and self.connected(o.url))
 
     async def _settle(self, event_id: str) -> PublishReport:
         report = self.report(event_id)
@@ -240,8 +275,11 @@ class Publisher:
         return list(self._events)
 
     def retry_ids(self) -> list[str]:
-        """Pending publishes that already had a round (a fresh one is being sent by its caller)."""
-        return [i for i in self._events if i in self._tried]
+        """Pending publishes that already had a round (a fresh one is being sent by its caller) and
+        have a relay due by its schedule."""
+        now = self.wall()
+        return [i for i in self._events if i in self._tried
+                and any(o.state == ob.RELAY_PENDING and self._due(o, now) for o in self._memory.get(i, {}).values())]
 
     def relays_in_use(self) -> set[str]:
         return {url for outcomes in self._memory.values() for url in outcomes}

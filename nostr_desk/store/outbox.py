@@ -46,6 +46,15 @@ CREATE TABLE outbox_attempts (
 CREATE INDEX outbox_attempts_event ON outbox_attempts (event_id, at);
 """
 
+# Version 5: each pending (event, relay) has its own retry schedule, kept across restarts: when it is
+# next due (wall time), how many rounds in a row it has failed (the backoff's exponent), and whether
+# the last failure never reached the relay (then it is due as soon as the relay is connected).
+V5_OUTBOX_SCHEDULE = """
+ALTER TABLE outbox_relays ADD COLUMN next_attempt REAL NOT NULL DEFAULT 0;
+ALTER TABLE outbox_relays ADD COLUMN misses INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox_relays ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0;
+"""
+
 RELAY_PENDING, RELAY_ACCEPTED, RELAY_REJECTED, RELAY_GAVE_UP = "pending", "accepted", "rejected", "gave_up"
 
 
@@ -56,6 +65,9 @@ class OutboxRelay:
     state: str
     attempts: int
     last_message: str
+    next_attempt: float = 0.0
+    misses: int = 0
+    unsent: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,22 +85,30 @@ def enqueue(conn: sqlite3.Connection, event_id: str, raw: bytes, relays: list[tu
     with _txn(conn):
         conn.execute("INSERT OR IGNORE INTO outbox (event_id, raw, queued_at, state) VALUES (?, ?, ?, 'pending')",
                      (event_id, raw, now))
-        conn.executemany("INSERT OR IGNORE INTO outbox_relays (event_id, relay, role, state) VALUES (?, ?, ?, 'pending')",
-                         [(event_id, url, role) for url, role in relays])
-        # Published again to a new relay after it settled: pending again, so a restart resumes it.
-        conn.execute("UPDATE outbox SET state = 'pending', finished_at = NULL "
-                     "WHERE event_id = ? AND state != 'pending' "
-                     "AND EXISTS (SELECT 1 FROM outbox_relays WHERE event_id = ? AND state = 'pending')",
-                     (event_id, event_id))
+        added = conn.executemany("INSERT OR IGNORE INTO outbox_relays (event_id, relay, role, state) "
+                                 "VALUES (?, ?, ?, 'pending')", [(event_id, url, role) for url, role in relays])
+        if added.rowcount > 0:
+            # Published again to a new relay after it settled: pending again, so a restart resumes it.
+            conn.execute("UPDATE outbox SET state = 'pending', finished_at = NULL WHERE event_id = ?", (event_id,))
 
 
 def record_attempt(conn: sqlite3.Connection, event_id: str, relay: str, at: float, outcome: str,
-                   message: str, relay_state: str) -> None:
+                   message: str, relay_state: str, next_attempt: float = 0.0, misses: int = 0,
+                   unsent: bool = False) -> None:
     with _txn(conn):
         conn.execute("INSERT INTO outbox_attempts (event_id, relay, at, outcome, message) VALUES (?, ?, ?, ?, ?)",
                      (event_id, relay, at, outcome, message[:500]))
-        conn.execute("UPDATE outbox_relays SET attempts = attempts + 1, last_attempt = ?, last_message = ?, state = ? "
-                     "WHERE event_id = ? AND relay = ?", (int(at), message[:500], relay_state, event_id, relay))
+        conn.execute("UPDATE outbox_relays SET attempts = attempts + 1, last_attempt = ?, last_message = ?, state = ?, "
+                     "next_attempt = ?, misses = ?, unsent = ? WHERE event_id = ? AND relay = ?",
+                     (int(at), message[:500], relay_state, next_attempt, misses, unsent, event_id, relay))
+
+
+def schedule(conn: sqlite3.Connection, event_id: str, relay: str, next_attempt: float, misses: int) -> None:
+    """A round that could not reach the relay (not connected in time): only the schedule changes."""
+    with _txn(conn):
+        conn.execute("UPDATE outbox_relays SET next_attempt = ?, misses = ?, unsent = 1 "
+                     "WHERE event_id = ? AND relay = ?",
+                     (next_attempt, misses, event_id, relay))
 
 
 def finish(conn: sqlite3.Connection, event_id: str, state: str, now: int) -> None:
@@ -123,9 +143,10 @@ def entry(conn: sqlite3.Connection, event_id: str) -> OutboxEntry | None:
     row = conn.execute("SELECT raw, state FROM outbox WHERE event_id = ?", (event_id,)).fetchone()
     if row is None:
         return None
-    relays = tuple(OutboxRelay(*r) for r in conn.execute(
-        "SELECT relay, role, state, attempts, last_message FROM outbox_relays WHERE event_id = ? "
-        "ORDER BY role DESC, relay", (event_id,)))   # 'primary' sorts after 'fallback': DESC puts it first
+    # 'primary' sorts after 'fallback': DESC puts it first
+    relays = tuple(OutboxRelay(*r[:7], bool(r[7])) for r in conn.execute(
+        "SELECT relay, role, state, attempts, last_message, next_attempt, misses, unsent "
+        "FROM outbox_relays WHERE event_id = ? ORDER BY role DESC, relay", (event_id,)))
     return OutboxEntry(event_id, bytes(row[0]), row[1], relays)
 
 

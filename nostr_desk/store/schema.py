@@ -21,7 +21,7 @@ import sqlite3
 
 from . import search
 from .health_log import V2_HEALTH
-from .outbox import V2_OUTBOX
+from .outbox import V2_OUTBOX, V5_OUTBOX_SCHEDULE
 from .sqlite import StoreError
 
 V1 = """
@@ -109,6 +109,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     (2, V2_OUTBOX + V2_HEALTH),  # pool: durable outbox + relay health series (store/outbox.py, store/health_log.py)
     (3, V3),  # store: leaner tag and search indexes
     (4, V4),  # store: one author index instead of two
+    (5, V5_OUTBOX_SCHEDULE),  # pool: per-relay retry schedule of pending publishes (store/outbox.py)
 ]
 
 
