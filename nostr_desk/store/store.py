@@ -22,8 +22,8 @@ from nostr_desk.protocol.filters import Filter
 from . import query as q
 from . import retention
 from .model import SaveResult, StoreConfig, StoreStats
-from .schema import migrate
 from .readers import Readers
+from .schema import migrate
 from .sqlite import StoreBusy, StoreClosed, db_bytes, open_connection
 from .writer import Writer
 
