@@ -66,6 +66,12 @@ class RelayConfig:
     blocked_pubkeys: frozenset[str] = frozenset()
     allowed_pubkeys: frozenset[str] | None = None  # None: anyone may write
     blocked_kinds: frozenset[int] = frozenset()
+    # --- live delivery of events stored by others (the app's pool, `post`, `import`) -------------
+    tail_interval: float = 0.15  # seconds between reads of the store's newest rows
+    tail_batch: int = 2_000  # rows read per tick: bounds the fan-out work of one tick
+    fanned_out_memory: int = 32_768  # ids remembered so an event is delivered live only once
+    # --- idle connections (not in NIP-11: it has no field for this) --------------------------------
+    idle_timeout: float | None = 10 * 60  # seconds without subscriptions or messages; None: never
     # --- the signature verifier ----------------------------------------------------------------------
     verify_workers: int = 2
     verified_cache_size: int = 65_536

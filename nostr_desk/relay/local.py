@@ -1,7 +1,9 @@
 """`LocalRelay`: the relay as the rest of the app sees it (start, stop, URL, metrics, local posts).
 
 The app builds one with its `RelayConfig` and the shared `EventStore`, starts it in its event loop,
-and tells it about events other parts saved (`notify_stored`) so live subscribers see them too.
+Events that other parts of the app (the pool) or other processes (`nostr-desk post`, `import`) save
+into the same store reach live subscribers on their own: the relay tails the store (relay/tail.py).
+`notify_stored` only makes that delivery immediate instead of up to `tail_interval` later.
 """
 
 from __future__ import annotations
@@ -62,5 +64,6 @@ class LocalRelay:
         return await self._server.store_and_fan_out(event)
 
     async def notify_stored(self, raw: bytes, event: Event) -> None:
-        """Deliver an event that another part of the app already saved to live subscribers."""
-        self._server.fan_out(event, raw)
+        """Deliver an event that another part of the app already saved to live subscribers now
+        (the store tail would deliver it within `tail_interval`; it is never delivered twice)."""
+        self._server.fan_out_stored(event, raw)

@@ -43,12 +43,13 @@ from .outbox import Outbox
 from .ratelimit import KeyedBuckets
 from .session import Count, Ingest, Query, Send, Session, Subscribe, Unsubscribe, VerifyAuth
 from .subscriptions import LiveSub, SubscriptionIndex
+from .tail import FannedOut, StoreTail
 from .verify import Verifier
 
 log = logging.getLogger(__name__)
 
 EPHEMERAL_OK = SaveResult(SaveOutcome.EPHEMERAL)
-FANOUT_OUTCOMES = frozenset({SaveOutcome.SAVED, SaveOutcome.REPLACED, SaveOutcome.EPHEMERAL})
+STORED_OUTCOMES = frozenset({SaveOutcome.SAVED, SaveOutcome.REPLACED})  # new rows: deliver live once
 BACKLOG_MAX = 1_000  # live events held for one subscription while its stored events are sent
 WRITE_BATCH = 256  # frames written to a socket in one go
 PAGE = 128  # stored events queued per wait for outbox room
@@ -119,12 +120,20 @@ class RelayServer:
         self._server: Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self._completions: CompletionFunnel | None = None
+        self.fanned = FannedOut(config.fanned_out_memory)
+        self.tail: StoreTail | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         cfg = self.config
         if self.verifier.closed:  # started again after a stop (the app's Start button)
             self.verifier = Verifier(cfg.verify_workers, cfg.verified_cache_size)
+        # The tail's starting point is taken before clients can write, so nothing stored from here
+        # on is missed and nothing stored before is replayed as live.
+        self.fanned.clear()
+        self.tail = StoreTail(self.store, interval=cfg.tail_interval, batch=cfg.tail_batch, fanned=self.fanned,
+                              deliver=self.fan_out, wanted=lambda: len(self.index) > 0)
+        await self.tail.start()
         self._server = await serve(
             self._handle,
             cfg.host,
@@ -142,6 +151,9 @@ class RelayServer:
 
     async def stop(self) -> None:
         """Stop accepting, close clients with 1001, then let in-flight writes reach the store."""
+        if self.tail is not None:
+            await self.tail.stop()
+            self.tail = None
         if self._server is not None:
             self._server.close()  # closes the listener, then every client with 1001 (going away)
             await self._server.wait_closed()
@@ -276,7 +288,9 @@ class RelayServer:
             self.metrics.accepted[result.outcome.value] += 1
         else:
             self.metrics.reject(result.message.partition(":")[0] or "error")
-        if result.outcome in FANOUT_OUTCOMES:
+        if result.outcome in STORED_OUTCOMES:
+            self.fan_out_stored(event, raw)
+        elif result.outcome is SaveOutcome.EPHEMERAL:
             self.fan_out(event, raw)
         return result.accepted, result.message
 
@@ -293,6 +307,13 @@ class RelayServer:
         return self._completions
 
     # --- live delivery ------------------------------------------------------------------------
+    def fan_out_stored(self, event: Event, raw: bytes) -> None:
+        """Deliver a newly stored event live unless the store tail delivered it already (and note it,
+        so the tail does not deliver it again when it reaches the row). With no subscriptions there
+        is nobody to deliver to and nothing to remember."""
+        if len(self.index) and self.fanned.first_time(event.id):
+            self.fan_out(event, raw)
+
     def fan_out(self, event: Event, raw: bytes) -> None:
         """Queue `raw` for every live subscription that matches; never waits."""
         if event.kind == CLIENT_AUTH:  # NIP-42: never broadcast

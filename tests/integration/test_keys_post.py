@@ -97,8 +97,6 @@ def test_a_queued_note_keeps_exit_3_until_a_relay_takes_it(tmp_path: Path, keyri
         relay.kill()
 
 
-@pytest.mark.xfail(strict=True, reason="known bug (qa report): `post` stores the note in the SQLite file the "
-                   "running relay serves, the relay then answers `duplicate:` and never pushes it to live subscribers")
 def test_a_live_subscriber_of_the_local_relay_sees_a_note_posted_from_the_same_data_folder(tmp_path: Path,
                                                                                         keyring_options):
     data = Path(keyring_options[1])
