@@ -153,6 +153,8 @@ class RelayPool:
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()          # the ticker
         self._retrying: dict[str, asyncio.Task] = {}    # event id -> its retry, started by the ticker
+        self._following: set[asyncio.Task] = set()      # live subscriptions catching up with a flag change
+        self._follow_lock = asyncio.Lock()
         self.ticker_errors = 0
         self.ticks = 0                                   # ticker rounds done (tests wait on it, no sleeping)
         self.last_ticker_error = ""
@@ -184,18 +186,33 @@ class RelayPool:
         return conn is not None and conn.connected
 
     def add_relay(self, url: str, *, read: bool = True, write: bool = True) -> str:
-        conn = self.relay(url)
-        if read and conn.url not in self.read_relays:
-            self.read_relays.append(conn.url)
-        if write and conn.url not in self.write_relays:
-            self.write_relays.append(conn.url)
-        return conn.url
+        """Use `url` for the flags given (a flag already on stays on; see `set_flags` to turn one off)."""
+        self.relay(url)
+        return self.set_flags(url, read=read or None, write=write or None)
+
+    def set_flags(self, url: str, *, read: bool | None = None, write: bool | None = None) -> str:
+        """The user's read/write flags for a relay (None leaves a flag as it is); the normalised URL.
+        Read on: live subscriptions join it; read off: they leave it (CLOSE sent, what it sent kept).
+        Write off: no longer a primary of publishes made from now on."""
+        norm = normalize_relay_url(url)
+        if read or write or norm in self.connections:
+            norm = self.relay(norm).url
+        for flag, urls in ((read, self.read_relays), (write, self.write_relays)):
+            if flag and norm not in urls:
+                urls.append(norm)
+            elif flag is False and norm in urls:
+                urls.remove(norm)
+        if read is not None:
+            self._follow_soon()
+        return norm
 
     async def remove_relay(self, url: str) -> None:
         norm = normalize_relay_url(url)
         for lst in (self.read_relays, self.write_relays):
             if norm in lst:
                 lst.remove(norm)
+        for sub in list(self._subs.values()):
+            await sub.leave(norm)
         conn = self.connections.pop(norm, None)
         if conn is not None:
             await conn.close()
@@ -251,6 +268,28 @@ class RelayPool:
             conns.append(conn)
         return conns, narrowed
 
+    def _follow_soon(self) -> None:
+        """Bring live subscriptions up to date with the readable set now, not at the next tick."""
+        with contextlib.suppress(RuntimeError):       # no running loop: the ticker will do it
+            task = asyncio.get_running_loop().create_task(self._follow_readable(), name="pool follow")
+            self._following.add(task)
+            task.add_done_callback(self._following.discard)
+
+    async def _follow_readable(self) -> None:
+        """Live subscriptions follow the readable set: leave relays no longer readable, join usable
+        read relays they lack (a relay added later, one whose breaker was open when they started),
+        up to `max_read_relays` default relays each."""
+        async with self._follow_lock:
+            readable = [u for u in self.read_relays if u in self.connections]
+            for sub in [s for s in self._subs.values() if s.follow]:
+                for url in [u for u in sub.defaults if u not in readable]:
+                    await sub.leave(url)
+                room = self.config.max_read_relays - len(sub.defaults)
+                missing = [self.connections[u].health.snapshot() for u in readable if u not in sub.connections]
+                for url in choose(missing, max(room, 0)):
+                    await sub.join(self.connections[url])
+                    sub.defaults.add(url)
+
     def _maybe_relay(self, url: str) -> RelayConnection | None:
         """For relays the pool picked itself (someone's NIP-65 list): a full pool skips them."""
         try:
@@ -273,6 +312,9 @@ class RelayPool:
                            on_close=lambda s: self._subs.pop(s.id, None), keep_first=_fetch,
                            backlog=self.config.verify_backlog, per_relay=narrowed,
                            max_queue=self.config.subscription_queue if max_queue is None else max_queue)
+        if relays is None and not _fetch:
+            sub.follow = True
+            sub.defaults = {c.url for c in targets if c.url not in narrowed}
         self._subs[sub.id] = sub
         await sub.start()
         return sub
@@ -343,6 +385,7 @@ class RelayPool:
                     cutoff = self.wall() - self.config.health_retention_days * 86400
                     self.store.run_in_writer(lambda conn: health_log.prune(conn, cutoff))
                 self._start_retries()
+                await self._follow_readable()
                 await self._close_idle()
                 self.ticks += 1
             except Exception as exc:   # one bad tick (a closed store, a bug) must not end the retries
@@ -377,7 +420,7 @@ class RelayPool:
     async def close(self) -> None:
         """Stop: close subscriptions, connections, and flush what is due to the store."""
         self._closed = True
-        tasks = [*self._tasks, *self._retrying.values()]
+        tasks = [*self._tasks, *self._retrying.values(), *self._following]
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -10,6 +10,11 @@ so are valid events matching none of the filters (a relay pushing what nobody as
 Backpressure: when `backlog` new events wait unverified, the connections stop reading their relays
 until the flush has caught up, so a relay faster than verification is slowed at the socket.
 
+A live subscription made without naming relays follows the pool's readable set (`follow`): the pool
+calls `join` when a read relay becomes usable or is added, `leave` when one is removed or its read
+flag turned off. `defaults` holds the relays it joined that way (not the NIP-65 ones it was planned
+with, which keep their narrowed filters).
+
 EOSE is aggregated: `wait_eose(timeout)` returns when every relay has sent EOSE, CLOSED the
 subscription, or dropped, or when the timeout passes, whichever is first; what arrived is delivered.
 """
@@ -67,6 +72,8 @@ class Subscription:
         self.failures: dict[str, int] = {}
         self.closed_by: dict[str, str] = {}
         self.received = 0
+        self.follow = False                    # set by the pool: joins and leaves with the readable set
+        self.defaults: set[str] = set()        # relays joined as default read relays
 
     async def start(self) -> None:
         for url in self.connections:
@@ -76,9 +83,26 @@ class Subscription:
         for url, conn in self.connections.items():
             await conn.subscribe(self._states[url])     # returns at once: the REQ is sent by conn
 
+    async def join(self, conn: RelayConnection) -> None:
+        """Add a relay to a running subscription (sent the full filters)."""
+        if self._closed or conn.url in self.connections:
+            return
+        self.connections[conn.url] = conn
+        self._states[conn.url] = SubState(self.id, self.filters, self._on_event, self._on_eose, self._on_closed,
+                                          behind=self._behind, caught_up=self._caught_up)
+        await conn.subscribe(self._states[conn.url])
+
+    async def leave(self, url: str) -> None:
+        """Stop asking `url` (CLOSE sent); what it sends from now on is dropped, what it sent is kept."""
+        conn = self.connections.pop(url, None)
+        self._states.pop(url, None)
+        self.defaults.discard(url)
+        if conn is not None:
+            await conn.unsubscribe(self.id)
+
     # --- hot path ------------------------------------------------------------------------------------
     def _on_event(self, url: str, sub_id: str, raw: bytes) -> None:
-        if self._closed:
+        if self._closed or url not in self.connections:     # closed, or a relay this one has left
             return
         if self.dedup.offer(url, sub_id, raw):
             self._schedule_flush()
