@@ -16,6 +16,14 @@ n = pytest.importorskip("nostr_sdk")
 TIMEOUT = datetime.timedelta(seconds=5)
 
 
+@pytest.fixture(autouse=True)
+def _forget_sdk_loop():
+    """uniffi keeps the loop we hand it in a module global; each test runs on its own loop, so a stale
+    one left behind breaks every later nostr-sdk call in the session ("attached to a different loop")."""
+    yield
+    n.uniffi_set_event_loop(None)
+
+
 async def sdk_client(url: str, keys=None):
     import asyncio
 
