@@ -35,7 +35,7 @@ from .notices import EventReceived, NoticeHub
 
 if TYPE_CHECKING:
     from .connection import RelayConnection
-    from .pool import Ingest
+    from .ingest import Ingest
 
 _DONE = object()
 
