@@ -7,8 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# CI runs the fuzzers with a fixed seed so a submission's result does not depend on the draw; a
+# developer's run keeps exploring new inputs (and hypothesis prints the seed of any failure).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def shared_dir() -> Path:
