@@ -5,14 +5,19 @@ the relay ends that subscription (CLOSED "error: ...") instead of buffering with
 to the client's own requests (OK, EOSE, stored events) use `put`, which waits for room, so a client
 that floods requests but never reads simply stops being read (TCP back-pressure). Control frames may
 use `force`, which goes a fixed margin past the limits; past that margin the client is dropped.
+
+Each frame may carry the subscription it belongs to (`sub`), so the writer can drop frames of a
+subscription the client replaced or closed while they were still queued.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import Any
 
 Frame = str | bytes
+Item = tuple[Frame, Any]  # (frame, the LiveSub it belongs to, or None)
 
 FORCE_MARGIN = 64  # control frames (CLOSED, NOTICE) allowed past the limit before giving up
 
@@ -21,7 +26,7 @@ class Outbox:
     def __init__(self, max_frames: int, max_bytes: int) -> None:
         self.max_frames = max_frames
         self.max_bytes = max_bytes
-        self._frames: deque[Frame] = deque()
+        self._frames: deque[Item] = deque()
         self._bytes = 0
         self._readable = asyncio.Event()
         self._room = asyncio.Event()
@@ -38,31 +43,31 @@ class Outbox:
     def has_room(self, size: int = 0) -> bool:
         return len(self._frames) < self.max_frames and self._bytes + size <= self.max_bytes
 
-    def offer(self, frame: Frame) -> bool:
+    def offer(self, frame: Frame, sub: Any = None) -> bool:
         """Queue without waiting; False when full (the caller decides what a slow client deserves)."""
         if self.closed or not self.has_room(len(frame)):
             return False
-        self._push(frame)
+        self._push(frame, sub)
         return True
 
-    def force(self, frame: Frame) -> bool:
+    def force(self, frame: Frame, sub: Any = None) -> bool:
         """Queue a control frame a little past the limits; False when even the margin is used up."""
         if self.closed or len(self._frames) >= self.max_frames + FORCE_MARGIN:
             return False
-        self._push(frame)
+        self._push(frame, sub)
         return True
 
-    async def put(self, frame: Frame) -> bool:
+    async def put(self, frame: Frame, sub: Any = None) -> bool:
         """Queue, waiting for room first. False if the outbox was closed meanwhile."""
         while not self.closed and not self.has_room(len(frame)) and self._frames:
             self._room.clear()
             await self._room.wait()
         if self.closed:
             return False
-        self._push(frame)
+        self._push(frame, sub)
         return True
 
-    async def put_many(self, frames: list[Frame]) -> bool:
+    async def put_many(self, frames: list[Frame], sub: Any = None) -> bool:
         """Queue a page of frames once there is room for one; the page may overshoot the limits by
         its own size (bounded by the caller's page length)."""
         while not self.closed and not self.has_room() and self._frames:
@@ -71,7 +76,7 @@ class Outbox:
         if self.closed:
             return False
         for frame in frames:
-            self._push(frame)
+            self._push(frame, sub)
         return True
 
     async def get(self) -> Frame:
@@ -80,14 +85,14 @@ class Outbox:
                 raise EOFError("outbox closed")
             self._readable.clear()
             await self._readable.wait()
-        frame = self._frames.popleft()
+        frame, _ = self._frames.popleft()
         self._bytes -= len(frame)
         if self.has_room():
             self._room.set()
         return frame
 
-    async def get_many(self, limit: int) -> list[Frame]:
-        """Everything queued (at most `limit` frames), waiting until there is at least one."""
+    async def get_many(self, limit: int) -> list[Item]:
+        """Everything queued (at most `limit` (frame, sub) items), waiting until there is at least one."""
         while not self._frames:
             if self.closed:
                 raise EOFError("outbox closed")
@@ -95,9 +100,9 @@ class Outbox:
             await self._readable.wait()
         out = []
         while self._frames and len(out) < limit:
-            frame = self._frames.popleft()
-            self._bytes -= len(frame)
-            out.append(frame)
+            item = self._frames.popleft()
+            self._bytes -= len(item[0])
+            out.append(item)
         if self.has_room():
             self._room.set()
         return out
@@ -109,7 +114,7 @@ class Outbox:
         self._readable.set()
         self._room.set()
 
-    def _push(self, frame: Frame) -> None:
-        self._frames.append(frame)
+    def _push(self, frame: Frame, sub: Any) -> None:
+        self._frames.append((frame, sub))
         self._bytes += len(frame)
         self._readable.set()

@@ -96,6 +96,7 @@ class Connection:
         self.pending: list[Event] = []  # EVENTs read but not yet handed to the pipeline
         self.batch_scheduled = False
         self.dropped = False
+        self.frames_sent = 0  # frames handed to the socket
 
     def may_read(self, event: Event) -> bool:
         """Kinds 4/1059: only for a party to them (author or p-tagged) that has AUTHed."""
@@ -132,7 +133,7 @@ class RelayServer:
         # on is missed and nothing stored before is replayed as live.
         self.fanned.clear()
         self.tail = StoreTail(self.store, interval=cfg.tail_interval, batch=cfg.tail_batch, fanned=self.fanned,
-                              deliver=self.fan_out, wanted=lambda: len(self.index) > 0)
+                              deliver=self._fan_out_tailed, wanted=lambda: len(self.index) > 0)
         await self.tail.start()
         self._server = await serve(
             self._handle,
@@ -194,8 +195,14 @@ class RelayServer:
         ws = conn.ws
         try:
             while True:
-                frames = await conn.outbox.get_many(WRITE_BATCH)
-                await send_frames(ws, frames)
+                queued = await conn.outbox.get_many(WRITE_BATCH)
+                # Frames of a subscription the client has since replaced (same id) or closed are
+                # dropped here, at the last moment before the socket: after the relay processed a
+                # REQ reusing an id, nothing of the old query may go out under it.
+                frames = [frame for frame, sub in queued if sub is None or not sub.replaced]
+                if frames:
+                    conn.frames_sent += len(frames)  # counted when handed over (sending may then wait)
+                    await send_frames(ws, frames)
         except (EOFError, ConnectionClosed):
             pass
 
@@ -312,10 +319,14 @@ class RelayServer:
         so the tail does not deliver it again when it reaches the row). With no subscriptions there
         is nobody to deliver to and nothing to remember."""
         if len(self.index) and self.fanned.first_time(event.id):
-            self.fan_out(event, raw)
+            self.fan_out(event, raw, stored=True)
 
-    def fan_out(self, event: Event, raw: bytes) -> None:
-        """Queue `raw` for every live subscription that matches; never waits."""
+    def _fan_out_tailed(self, event: Event, raw: bytes) -> None:
+        self.fan_out(event, raw, stored=True)
+
+    def fan_out(self, event: Event, raw: bytes, *, stored: bool = False) -> None:
+        """Queue `raw` for every live subscription that matches; never waits. A `stored` event is
+        skipped for a subscription whose REQ already served it from the store (see `_read`)."""
         if event.kind == CLIENT_AUTH:  # NIP-42: never broadcast
             return
         subs = self.index.match(event)
@@ -326,13 +337,16 @@ class RelayServer:
             conn: Connection = sub.owner
             if restricted and not conn.may_read(event):
                 continue
+            if stored and sub.skip_ids and event.id in sub.skip_ids:
+                sub.skip_ids.discard(event.id)
+                continue
             frame = encode_event_frame(sub.sub_id, raw)
             if sub.backlog is not None:  # its stored events are still being sent
                 if len(sub.backlog) < BACKLOG_MAX:
                     sub.backlog.append((event.id, frame, event))
                 else:
                     self._slow(conn, sub)
-            elif conn.outbox.offer(frame):
+            elif conn.outbox.offer(frame, sub):
                 self.metrics.events_delivered += 1
             else:
                 self._slow(conn, sub)
@@ -344,7 +358,7 @@ class RelayServer:
         conn.session.drop(sub)
         self.index.remove(sub)
         message = encode(RelayClosed(sub.sub_id, "error: client too slow to receive events; subscription closed"))
-        if not conn.outbox.force(message) and not conn.dropped:
+        if not conn.outbox.force(message, sub) and not conn.dropped:
             conn.dropped = True
             conn.outbox.close()
             self._spawn(conn.ws.close(1008, "client too slow"))
@@ -356,19 +370,24 @@ class RelayServer:
         if q.filters:
             started = time.perf_counter()
             try:
-                rows = await asyncio.to_thread(self.store.query, q.filters, now=int(time.time()), readers=q.readers)
+                rows, unseen = await asyncio.to_thread(self._read, q)
             except Exception as exc:
                 log.warning("query failed: %s", exc)
                 conn.session.drop(sub)
                 self.index.remove(sub)
-                await conn.outbox.put(encode(RelayClosed(sub.sub_id, "error: the query failed")))
+                await conn.outbox.put(encode(RelayClosed(sub.sub_id, "error: the query failed")), sub)
                 return
             self.metrics.query_done((time.perf_counter() - started) * 1000)
+            if unseen:
+                # Rows the store tail has not delivered yet may be in this answer: the tail must not
+                # send them again live to this subscription.
+                not_yet = {peek_event_id(raw) for _, raw in unseen}
+                sub.skip_ids = {i for i in map(peek_event_id, rows) if i in not_yet}
         for start in range(0, len(rows), PAGE):
             frames = [encode_event_frame(sub.sub_id, raw) for raw in rows[start : start + PAGE]]
-            if sub.closed or not await conn.outbox.put_many(frames):
+            if sub.closed or not await conn.outbox.put_many(frames, sub):
                 return
-        if sub.closed or not await conn.outbox.put(encode(RelayEose(sub.sub_id))):
+        if sub.closed or not await conn.outbox.put(encode(RelayEose(sub.sub_id)), sub):
             return
         backlog, sub.backlog = sub.backlog, None
         if backlog:
@@ -376,9 +395,17 @@ class RelayServer:
             for event_id, frame, _ in backlog:
                 if event_id in sent:
                     continue
-                if not conn.outbox.offer(frame):
+                if not conn.outbox.offer(frame, sub):
                     self._slow(conn, sub)
                     return
+
+    def _read(self, q: Query) -> tuple[list[bytes], list[tuple[int, bytes]]]:
+        """(stored rows of a REQ, rows committed before it that the store tail has not read yet).
+        The second read comes first and is one primary-key lookup when the tail is caught up."""
+        tail = self.tail
+        unseen = self.store.events_since(tail.seq, self.config.tail_batch) if tail is not None else []
+        rows = self.store.query(q.filters, now=int(time.time()), readers=q.readers)
+        return rows, unseen
 
     async def _count(self, conn: Connection, c: Count) -> None:
         n = 0

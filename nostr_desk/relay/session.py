@@ -171,7 +171,7 @@ class Session:
         actions: list[Action] = []
         old = self.subs.pop(sub_id, None)
         if old is not None:  # NIP-01: a REQ reusing an id replaces that subscription
-            old.closed = True
+            old.closed = old.replaced = True
             actions.append(Unsubscribe(old))
         if len(self.subs) >= self.config.max_subscriptions:
             return [*actions, *self._closed(sub_id, Reject(Prefix.BLOCKED, f"too many subscriptions (at most {self.config.max_subscriptions})"))]
@@ -193,7 +193,7 @@ class Session:
         sub = self.subs.pop(sub_id, None)
         if sub is None:
             return []
-        sub.closed = True
+        sub.closed = sub.replaced = True
         return [Unsubscribe(sub)]
 
     def _on_auth(self, event: Event) -> list[Action]:

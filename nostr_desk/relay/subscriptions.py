@@ -27,6 +27,10 @@ class LiveSub:
     # Until EOSE, live matches wait here so they follow the stored ones without duplicates.
     backlog: list[tuple[str, bytes, Event]] | None = field(default_factory=list)
     closed: bool = False
+    # The client reused the id in a new REQ, or CLOSEd it: frames still queued under it are dropped.
+    replaced: bool = False
+    # Ids its REQ served from the store that the store tail had not delivered yet: not sent again live.
+    skip_ids: set[str] | None = None
 
 
 _Entry = tuple[LiveSub, int]  # (subscription, index of the filter); Filter itself is unhashable

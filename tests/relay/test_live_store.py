@@ -102,3 +102,15 @@ async def test_tail_reads_at_most_a_batch_per_tick_and_catches_up_in_order(tmp_p
         assert [await tail.tick() for _ in range(4)] == [3, 3, 1, 0]
         got = [(await c.live("s"))["id"] for _ in events]
         assert got == [e.id for e in events]  # insert order
+
+
+async def test_a_req_made_before_the_tail_reached_an_event_gets_it_once(tmp_path):
+    async with running_relay(tmp_path, tail_interval=3600) as relay, Client.open(relay.url) as c:
+        early = make(ALICE, content="stored, not yet read by the tail")
+        assert (await relay.store.save(early)).accepted
+        assert [e["id"] for e in await c.req("s", {"kinds": [1]})] == [early.id]  # served as stored
+        later = make(ALICE, content="stored after the REQ")
+        assert (await relay.store.save(later)).accepted
+        assert await relay._server.tail.tick() == 2
+        assert (await c.live("s"))["id"] == later.id
+        await c.nothing(lambda m: m[0] == "EVENT", wait=0.3)  # `early` is not sent a second time
