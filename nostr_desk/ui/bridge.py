@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from nostr_desk.ui.relay_messages import RelayMessages
+
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500  # newest events kept per tick for the timeline banner; the rest are only counted
@@ -38,6 +40,9 @@ class Bridge(QObject):
         self._counts: Counter[str] = Counter()
         self._events: list[Any] = []
         self._unsubscribe: list[Callable[[], None]] = []
+        self._pool: Any = None
+        # Each relay's recent NOTICE / CLOSED / OK-false: the pool's health keeps only the last of each.
+        self.messages = RelayMessages()
         self._tick = QTimer(self)
         self._tick.setInterval(tick_ms)
         self._tick.timeout.connect(self.flush)
@@ -46,6 +51,7 @@ class Bridge(QObject):
 
     def attach_pool(self, pool: Any) -> None:
         """Listen to the pool's notice hub (a callback per notice; runs on the asyncio=Qt thread)."""
+        self._pool = pool
         hub = getattr(pool, "notices", None)
         if hub is not None:
             self._unsubscribe.append(hub.subscribe(self.on_notice))
@@ -54,6 +60,7 @@ class Bridge(QObject):
         for undo in self._unsubscribe:
             undo()
         self._unsubscribe.clear()
+        self._pool = None
 
     def on_notice(self, notice: Any) -> None:
         kind = type(notice).__name__
@@ -73,4 +80,9 @@ class Bridge(QObject):
         counts, events = self._counts, self._events[-MAX_BATCH:]
         self._counts, self._events = Counter(), []
         self.last_tick = time.monotonic()
+        if self._pool is not None:
+            try:
+                self.messages.observe(self._pool.health().values())
+            except Exception:  # a closing pool must not break the tick that feeds every page
+                log.debug("relay messages: health snapshot failed", exc_info=True)
         self.events_tick.emit(counts, events)

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-                               QSplitter, QStackedWidget, QTableView, QVBoxLayout, QWidget)
+                               QSplitter, QStackedWidget, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from nostr_desk.pool.pool import PoolFull
 from nostr_desk.ui.models.base import ROW_ROLE
@@ -115,12 +115,21 @@ class RelaysPage(Page):
         self.info = QPlainTextEdit()
         self.info.setReadOnly(True)
         self.info.setPlaceholderText("The relay's NIP-11 document (name, software, supported NIPs, "
-                                     "limitations, contact) and its recent NOTICE / CLOSED / OK-false "
-                                     "messages appear here.")
+                                     "limitations, contact) appears here.")
+        # Own tab, newest first with times: under a long NIP-11 document they were out of sight.
+        self.messages_view = QPlainTextEdit()
+        self.messages_view.setReadOnly(True)
+        self.messages_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.info, "NIP-11")
+        self.tabs.addTab(self.messages_view, "Messages")
+        self.tabs.setTabToolTip(0, "The relay's NIP-11 information document")
+        self.tabs.setTabToolTip(1, "What the relay told us lately, newest first: NOTICE, CLOSED and "
+                                "OK-false answers, and the last connection error")
         left_w = QWidget()
         left_w.setLayout(left)
         outer.addWidget(left_w, 2)
-        outer.addWidget(self.info, 3)
+        outer.addWidget(self.tabs, 3)
         self._set_detail_enabled(False)
         return box
 
@@ -207,6 +216,8 @@ class RelaysPage(Page):
         await self.access.remove(url)
         self._changed()
         self.nip11.pop(url, None)
+        if self.bridge is not None:
+            self.bridge.messages.forget(url)
         self.refresh()
         self.say(f"Removed {url}.")
 
@@ -274,6 +285,8 @@ class RelaysPage(Page):
         if row is None:
             self.detail_url.setText("–")
             self.info.setPlainText("")
+            self.messages_view.setPlainText("")
+            self.tabs.setTabText(1, "Messages")
             return
         self._loading_detail = True
         try:
@@ -285,11 +298,20 @@ class RelaysPage(Page):
         finally:
             self._loading_detail = False
         text = describe_nip11(self.nip11.get(row.url))
-        recent = "\n".join(row.messages) or "none"
-        error = f"\nLast error: {row.last_error}" if row.last_error else ""
-        full = f"{text}\n\nRecent NOTICE / CLOSED / OK-false:\n{recent}{error}"
-        if full != self.info.toPlainText():
-            self.info.setPlainText(full)
+        if text != self.info.toPlainText():
+            self.info.setPlainText(text)
+        self._show_messages(row)
+
+    def _show_messages(self, row: RelayRow) -> None:
+        ring = self.bridge.messages.recent(row.url) if self.bridge is not None else []
+        lines = [m.line() for m in ring] or ["\n".join(row.messages) or
+                                             "No NOTICE, CLOSED or OK-false from this relay so far."]
+        if row.last_error:
+            lines.insert(0, f"Last connection error: {row.last_error}\n")
+        text = "\n".join(lines)
+        self.tabs.setTabText(1, f"Messages ({len(ring)})" if ring else "Messages")
+        if text != self.messages_view.toPlainText():
+            self.messages_view.setPlainText(text)
 
     def _set_detail_enabled(self, on: bool) -> None:
         for w in (self.read_box, self.write_box, self.policy, self.remove_button):
