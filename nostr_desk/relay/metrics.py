@@ -27,6 +27,7 @@ class MetricsSnapshot:
     query_p95_ms: float
     query_max_ms: float
     events_delivered: int  # live fan-out frames queued
+    idle_closed: int = 0  # connections closed for holding no subscription and sending nothing
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Metrics:
     notices: int = 0
     queries: int = 0
     events_delivered: int = 0
+    idle_closed: int = 0
     latencies_ms: deque = field(default_factory=lambda: deque(maxlen=2048))
 
     def reject(self, prefix: str) -> None:
@@ -67,6 +69,7 @@ class Metrics:
             query_p95_ms=_pct(lat, 0.95),
             query_max_ms=lat[-1] if lat else 0.0,
             events_delivered=self.events_delivered,
+            idle_closed=self.idle_closed,
         )
 
 

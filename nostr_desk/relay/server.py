@@ -97,6 +97,7 @@ class Connection:
         self.batch_scheduled = False
         self.dropped = False
         self.frames_sent = 0  # frames handed to the socket
+        self.last_active = time.monotonic()  # last frame received, or last seen holding a subscription
 
     def may_read(self, event: Event) -> bool:
         """Kinds 4/1059: only for a party to them (author or p-tagged) that has AUTHed."""
@@ -123,6 +124,7 @@ class RelayServer:
         self._completions: CompletionFunnel | None = None
         self.fanned = FannedOut(config.fanned_out_memory)
         self.tail: StoreTail | None = None
+        self._idle_task: asyncio.Task | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -149,12 +151,17 @@ class RelayServer:
             close_timeout=5,
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        if cfg.idle_timeout is not None:
+            self._idle_task = asyncio.create_task(self._close_idle(cfg.idle_timeout), name="relay idle sweep")
 
     async def stop(self) -> None:
         """Stop accepting, close clients with 1001, then let in-flight writes reach the store."""
         if self.tail is not None:
             await self.tail.stop()
             self.tail = None
+        if self._idle_task is not None:
+            self._idle_task.cancel()
+            self._idle_task = None
         if self._server is not None:
             self._server.close()  # closes the listener, then every client with 1001 (going away)
             await self._server.wait_closed()
@@ -175,6 +182,7 @@ class RelayServer:
             await self._perform(conn, conn.session.greeting())
             while not conn.dropped:
                 data = await ws.recv(decode=False)
+                conn.last_active = time.monotonic()
                 try:
                     actions = conn.session.receive(data)
                 except Exception:  # a bug must cost one answer, not the connection
@@ -235,6 +243,20 @@ class RelayServer:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _close_idle(self, timeout: float) -> None:
+        """Close connections that held no subscription and sent nothing for `timeout` seconds. One
+        sweep over all connections every quarter timeout (at most 30 s) instead of a timer each."""
+        while True:
+            await asyncio.sleep(min(timeout / 4, 30.0))
+            now = time.monotonic()
+            for conn in list(self.connections):
+                if conn.session.subs:
+                    conn.last_active = now  # the idle clock starts when the last subscription ends
+                elif now - conn.last_active >= timeout and not conn.dropped:
+                    conn.dropped = True
+                    self.metrics.idle_closed += 1
+                    self._spawn(conn.ws.close(1000, "idle: no subscription and no message for too long"))
 
     # --- writes -------------------------------------------------------------------------------
     def _start_batch(self, conn: Connection) -> None:
