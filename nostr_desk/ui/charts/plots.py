@@ -6,11 +6,12 @@ called from a timer, never per sample. Hovering shows the nearest sample of each
 
 from __future__ import annotations
 
+import time
 from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QPalette
 
 from nostr_desk.ui.charts.ring import SeriesBook
@@ -43,6 +44,7 @@ class RelayPlot(pg.PlotWidget):
         self.fmt = fmt
         self.unit = unit
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.y_fixed = False   # True once a caller set its own y range (the status chart)
         self.readout = pg.TextItem(anchor=(0, 0), color="#888")
         self.readout.setZValue(10)
         self.addItem(self.readout, ignoreBounds=True)
@@ -65,18 +67,24 @@ class RelayPlot(pg.PlotWidget):
         if event.type() == QEvent.Type.PaletteChange and getattr(self, "_palette_ready", False):
             self.apply_palette()
 
-    def curve(self, url: str, colour: str) -> pg.PlotDataItem:
+    def fix_y(self, top: float, ticks: list[tuple[float, str]] | None = None) -> None:
+        self.setYRange(0, top, padding=0)
+        self.y_fixed = True
+        if ticks:
+            self.getAxis("left").setTicks([ticks])
+
+    def curve(self, url: str, colour: str, dash: bool = False) -> pg.PlotDataItem:
         item = self.curves.get(url)
         if item is None:
-            pen = pg.mkPen(colour, width=2)
+            pen = pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine if dash else Qt.PenStyle.SolidLine)
             item = self.plot([], [], pen=pen, name=url, connect="finite")
             self.curves[url] = item
         return item
 
     def redraw(self, book: SeriesBook, metric: str, urls: dict[str, str], since: float, now: float,
-               gap: float = 0.0, spread: float = 0.0) -> int:
+               gap: float = 0.0, spread: float = 0.0, dashed: frozenset[str] = frozenset()) -> int:
         """Draw `metric` for the relays in `urls` (url → colour); hidden relays are cleared. Points drawn."""
-        drawn = 0
+        drawn, top = 0, 0.0
         for url, item in list(self.curves.items()):
             if url not in urls:
                 item.setData([], [])
@@ -86,9 +94,13 @@ class RelayPlot(pg.PlotWidget):
                 v = v + n * spread
             if gap and len(t) > 1:
                 t, v = break_gaps(t, v, gap)
-            self.curve(url, colour).setData(t, v, stepMode="left" if self.step else None)
+            self.curve(url, colour, url in dashed).setData(t, v, stepMode="left" if self.step else None)
             drawn += len(t)
+            finite = v[np.isfinite(v)] if len(v) else v
+            top = max(top, float(finite.max())) if len(finite) else top
         self.setXRange(since, now, padding=0)
+        if not self.y_fixed:  # from zero: auto-range made 2..18 events/s look like a swing from nothing
+            self.setYRange(0, top * 1.1 if top > 0 else 1.0, padding=0)
         return drawn
 
     def _hover(self, pos: QPointF) -> None:
@@ -103,6 +115,8 @@ class RelayPlot(pg.PlotWidget):
             i = int(np.clip(np.searchsorted(t, x), 0, len(t) - 1))
             if np.isfinite(v[i]):
                 lines.append(f"{url}: {self.fmt(float(v[i]))} {self.unit}")
+        if lines:  # which moment the values are from: the axis alone is too coarse at 24 h
+            lines.insert(0, time.strftime("%H:%M:%S", time.localtime(x)) if x > 0 else "")
         self.last_hover = "\n".join(lines)
         self.readout.setText(self.last_hover)
         (x0, x1), (y0, y1) = self.viewRange()

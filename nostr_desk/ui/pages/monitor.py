@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea,
                                QVBoxLayout, QWidget)
 
-from nostr_desk.ui.charts.palette import colour_for
+from nostr_desk.ui.charts.palette import colour_for, dashed
 from nostr_desk.ui.charts.ring import SeriesBook
 from nostr_desk.ui.history import load_history
 from nostr_desk.ui.models.relays import status_level
@@ -39,6 +39,7 @@ class MonitorPage(Page):
         self.book = SeriesBook()
         self.access: PoolAccess | None = None
         self.colours: dict[str, str] = {}
+        self.dashed: set[str] = set()       # relays past the palette's 12 colours: dashed lines
         self.toggles: dict[str, QCheckBox] = {}
         self.redraws = 0
         layout = page_layout(self, "Monitor", "Each relay's health over time. Hover a chart for values; "
@@ -89,9 +90,9 @@ class MonitorPage(Page):
             return
         from nostr_desk.ui.charts.plots import RelayPlot
         self.latency = RelayPlot("Latency", "ms")
-        self.status = RelayPlot("Status (2 connected · 1 trying · 0 down)", "", step=True,
+        self.status = RelayPlot("Status", "", step=True,
                                 fmt=lambda v: {2: "connected", 1: "trying", 0: "down"}.get(round(v), "?"))
-        self.status.setYRange(0, 2.2)
+        self.status.fix_y(2.3, [(0, "down"), (1, "trying"), (2, "connected")])
         self.events = RelayPlot("Events received", "per s")
         self.rate_limits = RelayPlot("Rate-limit signals", "per s")
         self.failures = RelayPlot("Signature failures", "per s")
@@ -150,8 +151,11 @@ class MonitorPage(Page):
     def _ensure_relay(self, url: str) -> None:
         if url in self.colours:
             return
-        self.colours[url] = colour = colour_for(len(self.colours))
-        box = QCheckBox(url)
+        index = len(self.colours)
+        self.colours[url] = colour = colour_for(index)
+        box = QCheckBox(url + ("  (dashed)" if dashed(index) else ""))
+        if dashed(index):
+            self.dashed.add(url)
         box.setChecked(True)
         box.setToolTip(f"Show {url} in the charts")
         box.setStyleSheet(f"QCheckBox {{ color: {colour}; font-weight: bold; }}")
@@ -177,12 +181,13 @@ class MonitorPage(Page):
         urls = self.visible_relays()
         metric = LATENCY[self.latency_box.currentText()]
         gap = 3 * (self.services.pool.config.ping_interval if self._has_ping() else 30.0)
-        drawn = self.latency.redraw(self.book, metric, urls, since, now, gap=gap)
+        dash = frozenset(self.dashed)
+        drawn = self.latency.redraw(self.book, metric, urls, since, now, gap=gap, dashed=dash)
         drawn += self.status.redraw(self.book, "status", urls, since, now, gap=5.0,
-                                    spread=0.15 / max(len(urls), 1))
-        drawn += self.events.redraw(self.book, "events", urls, since, now, gap=5.0)
-        drawn += self.rate_limits.redraw(self.book, RATE_LIMITS, urls, since, now, gap=5.0)
-        drawn += self.failures.redraw(self.book, FAILURES, urls, since, now, gap=5.0)
+                                    spread=0.15 / max(len(urls), 1), dashed=dash)
+        for chart, series in ((self.events, "events"), (self.rate_limits, RATE_LIMITS),
+                              (self.failures, FAILURES)):
+            drawn += chart.redraw(self.book, series, urls, since, now, gap=5.0, dashed=dash)
         self.redraws += 1
         return drawn
 
