@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
@@ -36,7 +37,7 @@ class Composer(QFrame):
         self.post_button.setToolTip("Sign with your key and publish to your write relays (Ctrl+Enter)")
         self.post_button.clicked.connect(self.submit)
         cancel = QPushButton("Cancel")
-        cancel.setToolTip("Close without posting (the text is kept until you post)")
+        cancel.setToolTip("Close without posting (Escape); the text is kept until you post")
         cancel.clicked.connect(self.hide)
         row = QHBoxLayout()
         row.addWidget(self.count)
@@ -47,6 +48,8 @@ class Composer(QFrame):
         layout.addWidget(self.edit)
         layout.addLayout(row)
         QShortcut(QKeySequence("Ctrl+Return"), self.edit, self.submit)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.hide)  # like a dialog's Cancel
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._count()
 
     def open(self, reply_to: Any = None) -> None:

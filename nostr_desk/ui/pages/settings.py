@@ -91,6 +91,11 @@ class SettingsPage(Page):
         layout.addLayout(buttons)
         layout.addStretch(1)
         self.save_button.setEnabled(False)  # until the services (and so the settings file) are known
+        # Until then the form would show placeholder values (port 1, limits 1) as if they were real.
+        self.form_parts = (folder, relay, limits)
+        for part in self.form_parts:
+            part.setEnabled(False)
+        self.message.setText("Reading the settings…")
 
     def attach(self, services: Any, bridge: Any) -> None:
         super().attach(services, bridge)
@@ -103,6 +108,9 @@ class SettingsPage(Page):
     def load(self, config: Any) -> None:
         self.config = config
         self.save_button.setEnabled(True)
+        for part in self.form_parts:
+            part.setEnabled(True)
+        self.message.setText("")
         self.data_dir.setText(str(config.data_dir))
         self.enabled.setChecked(config.relay_enabled)
         self.host.setText(config.relay_host)
