@@ -20,6 +20,7 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from nostr_desk.protocol.errors import Prefix, ProtocolError
 from nostr_desk.protocol.event import Event
 from nostr_desk.protocol.kinds import CLIENT_AUTH, is_ephemeral
 from nostr_desk.protocol.messages import (
@@ -236,8 +237,11 @@ class RelayServer:
                 self._spawn(self._count(conn, action))
             elif isinstance(action, VerifyAuth):
                 # Awaited in line: a REQ right behind the AUTH must see the new auth state.
-                valid = await self.verifier.verify(action.event)
-                await self._perform(conn, conn.session.auth_verified(action.event, valid))
+                try:
+                    problem = await self.verifier.run(conn.session.check_auth, action.event)
+                except RuntimeError:  # the verifier was shut down: the relay is stopping
+                    problem = ProtocolError("the relay is shutting down", prefix=Prefix.ERROR, event_id=action.event.id)
+                await self._perform(conn, conn.session.auth_checked(action.event, problem))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

@@ -30,7 +30,7 @@ from nostr_desk.protocol.messages import (
     peek_event_id,
 )
 
-from .auth import check_auth_event
+from .auth import check_auth
 from .config import RelayConfig
 from .metrics import Metrics
 from .policy import Reject, WriteContext, check_frame_size, precheck
@@ -53,7 +53,8 @@ class Ingest:
 
 @dataclass(frozen=True, slots=True)
 class VerifyAuth:
-    """Check the AUTH event's signature, then call `Session.auth_verified`."""
+    """Run `Session.check_auth` off the event loop (it verifies a signature), then pass its result
+    to `Session.auth_checked`."""
 
     event: Event
 
@@ -93,7 +94,7 @@ class Session:
         config: RelayConfig,
         *,
         challenge: str,
-        relay_urls: frozenset[tuple[str, int]],
+        relay_urls: tuple[str, ...],
         wall_clock: Callable[[], float],
         monotonic: Callable[[], float],
         metrics: Metrics | None = None,
@@ -135,9 +136,19 @@ class Session:
             return self._on_close(msg.sub_id)
         return self._on_auth(msg.event)
 
-    def auth_verified(self, event: Event, valid: bool) -> list[Action]:
-        if not valid:
-            return self._ok_false(event.id, Reject(Prefix.INVALID, "AUTH signature verification failed"))
+    def check_auth(self, event: Event) -> ProtocolError | None:
+        """NIP-42's check of an AUTH event for this connection; None when it authenticates. Pure but
+        for the clock; it verifies the signature, so the server runs it off the event loop."""
+        try:
+            check_auth(event, relay_urls=self.relay_urls, challenge=self.challenge, now=int(self._wall()),
+                       window=self.config.auth_window)
+        except ProtocolError as exc:
+            return exc
+        return None
+
+    def auth_checked(self, event: Event, problem: ProtocolError | None) -> list[Action]:
+        if problem is not None:
+            return self._ok_false(event.id, Reject(problem.prefix, problem.text))
         self.authed = self.authed | {event.pubkey}  # NIP-42: every AUTHed pubkey counts
         return [Send(encode(RelayOk(event.id, True, "")))]
 
@@ -197,11 +208,6 @@ class Session:
         return [Unsubscribe(sub)]
 
     def _on_auth(self, event: Event) -> list[Action]:
-        problem = check_auth_event(
-            event, challenge=self.challenge, relay_urls=self.relay_urls, now=int(self._wall()), window=self.config.auth_window
-        )
-        if problem is not None:
-            return self._ok_false(event.id, Reject(Prefix.INVALID, problem))
         return [VerifyAuth(event)]
 
     # --- rules ----------------------------------------------------------------------------------

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from nostr_desk.protocol.event import Event
 
 BATCH_MAX = 256
+T = TypeVar("T")
 
 
 def _check_batch(events: list[Event], known: list[bool]) -> list[bool]:
@@ -62,6 +65,10 @@ class Verifier:
                 self.failures += 1
         self.checked += len(events)
         return results
+
+    async def run(self, fn: Callable[[Event], T], event: Event) -> T:
+        """Run another signature-checking function (NIP-42's AUTH check) on the verifier's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, event)
 
     def _remember(self, event: Event) -> None:
         key = (event.id, event.sig)

@@ -15,17 +15,19 @@ async def test_challenge_on_connect_and_each_connection_differs(tmp_path):
         assert a.challenge and b.challenge and a.challenge != b.challenge
 
 
+# protocol/nip42.check's answers: a malformed auth event is `invalid:`; a well-formed one that does
+# not answer this relay's challenge now leaves the client still needing AUTH (`auth-required:`).
 @pytest.mark.parametrize(
-    "change",
+    "change, prefix",
     [
-        {"kind": 1},
-        {"relay": "wss://intentionally.wrong.relay/"},
-        {"challenge": "intentionally wrong challenge"},
-        {"created_at": -30 * 60},
+        ({"kind": 1}, "invalid:"),
+        ({"relay": "wss://intentionally.wrong.relay/"}, "auth-required:"),
+        ({"challenge": "intentionally wrong challenge"}, "auth-required:"),
+        ({"created_at": -30 * 60}, "auth-required:"),
     ],
     ids=["kind", "relay", "challenge", "stale"],
 )
-async def test_auth_event_checks(tmp_path, change):
+async def test_auth_event_checks(tmp_path, change, prefix):
     async with running_relay(tmp_path) as relay, Client.open(relay.url) as c:
         ok, msg = await c.auth(
             ALICE,
@@ -34,7 +36,8 @@ async def test_auth_event_checks(tmp_path, change):
             kind=change.get("kind", 22242),
             created_at=now() + change["created_at"] if "created_at" in change else None,
         )
-        assert not ok and msg.startswith("invalid:")
+        assert not ok and msg.startswith(prefix), msg
+        await c.req("s", {})  # and the connection keeps serving
 
 
 async def test_auth_accepts_url_variants_and_several_pubkeys(tmp_path):
@@ -46,7 +49,9 @@ async def test_auth_accepts_url_variants_and_several_pubkeys(tmp_path):
         bad["sig"] = "0" * 128
         await c.send("AUTH", bad)
         reply = await c.next(lambda m: m[0] == "OK" and m[1] == bad["id"])
-        assert reply[2] is False
+        assert reply[2] is False and reply[3].startswith("invalid:")
+        assert relay._server.connections and all(not conn.session.authed - {ALICE.public_key, BOB.public_key}
+                                                  for conn in relay._server.connections)
 
 
 async def test_dm_kinds_need_auth_and_serve_only_parties(tmp_path):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 from nostr_desk.relay import RateLimit, RelayConfig
-from nostr_desk.relay.auth import acceptable_relay_urls, normalize_relay_url
+from nostr_desk.relay.auth import acceptable_relay_urls
 from nostr_desk.relay.policy import ACCEPT, Reject, WriteContext, leading_zero_bits, precheck
 from nostr_desk.relay.ratelimit import KeyedBuckets, TokenBucket
 from nostr_desk.relay.session import Ingest, Query, Send, Session, Subscribe, Unsubscribe, VerifyAuth
 
-from .helpers import ALICE, BOB, make, now
+from .helpers import ALICE, BOB, CAROL, make, now
 
 
 class FakeClock:
@@ -75,10 +75,12 @@ def test_auth_flow_adds_every_verified_pubkey():
         ev = make(sk, 22242, "", [["relay", "ws://localhost:4869"], ["challenge", "chal"]])
         (action,) = s.receive(json.dumps(["AUTH", ev.to_obj()]))
         assert isinstance(action, VerifyAuth)
-        assert sent(s.auth_verified(ev, True)) == [["OK", ev.id, True, ""]]
+        assert sent(s.auth_checked(ev, s.check_auth(ev))) == [["OK", ev.id, True, ""]]
     assert s.authed == {ALICE.public_key, BOB.public_key}
-    ev = make(BOB, 22242, "", [["relay", "ws://localhost:4869"], ["challenge", "chal"]], created_at=now() - 1)
-    assert sent(s.auth_verified(ev, False))[0][2] is False
+    other = make(CAROL, 22242, "", [["relay", "ws://localhost:4869"], ["challenge", "other"]], created_at=now() - 1)
+    (reply,) = sent(s.auth_checked(other, s.check_auth(other)))
+    assert reply[2] is False and reply[3].startswith("auth-required:")
+    assert CAROL.public_key not in s.authed
 
 
 def test_token_bucket_and_keyed_lru():
@@ -111,9 +113,14 @@ def test_precheck_order_and_verdicts():
     assert isinstance(verdict, Reject) and verdict.message.startswith("blocked:")  # kind rules come first
 
 
-def test_relay_url_normalisation():
-    assert normalize_relay_url("wss://Relay.Example.com/") == ("relay.example.com", 443)
-    assert normalize_relay_url("ws://127.0.0.1:4869/path?x") == ("127.0.0.1", 4869)
-    assert normalize_relay_url("ftp://x") is None and normalize_relay_url("ws://:99999") is None
-    urls = acceptable_relay_urls("127.0.0.1", 4869, ("wss://desk.lan",))
-    assert {("localhost", 4869), ("::1", 4869), ("desk.lan", 443)} <= urls
+def test_auth_relay_tag_may_name_any_of_our_urls():
+    urls = acceptable_relay_urls("127.0.0.1", 4869, ("wss://desk.lan",), host_header="127.0.0.1:4869")
+    assert urls[0] == "ws://127.0.0.1:4869" and {"ws://localhost:4869", "ws://[::1]:4869", "wss://desk.lan"} <= set(urls)
+    s = Session(RelayConfig(), challenge="chal", relay_urls=urls, wall_clock=lambda: float(now()), monotonic=FakeClock())
+    for tag, ok in [("ws://LOCALHOST:4869/", True), ("ws://[::1]:4869", True), ("wss://desk.lan/", True),
+                    ("ws://localhost:4870", False), ("wss://desk.lan:8443", False), ("ftp://x", False)]:
+        ev = make(ALICE, 22242, "", [["relay", tag], ["challenge", "chal"]])
+        problem = s.check_auth(ev)
+        assert (problem is None) == ok, (tag, problem)
+        if not ok:
+            assert problem.reason.startswith("auth-required:")
