@@ -30,8 +30,8 @@ def test_a_signer_that_never_returns_is_given_up_on():
         assert conn.auth.state == "failed" and relay.auths == 0
         # A signer that answers (the user unlocked the keyring) is used on the next try.
         conn.auth.signer = signer
-        await asyncio.wait_for(pool.publisher.deliver(make_event(700).id), 8)
-        assert relay.auths == 1 and make_event(700).id in relay.events
+        report = await asyncio.wait_for(pool.publish(make_event(700), [relay.url]), 8)
+        assert report.delivered and relay.auths == 1 and make_event(700).id in relay.events
         await pool.close()
         await relay.stop()
 
