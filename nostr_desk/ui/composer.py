@@ -12,6 +12,7 @@ from nostr_desk.ui.tasks import spawn
 
 LIMIT = 8_000        # what the app accepts (app/actions.py)
 SOFT_LIMIT = 280     # past this, many clients fold the note: say so, do not refuse
+WARN = "#d35400"     # amber-orange: readable on light and dark backgrounds
 
 
 class Composer(QFrame):
@@ -57,7 +58,10 @@ class Composer(QFrame):
         self.context.setText(f"Replying to {reply_to.author_name}: “{reply_to.content[:120]}”" if reply_to else "")
         self.context.setVisible(reply_to is not None)
         self.post_button.setText("Reply" if reply_to else "Post")
-        self.error.clear()
+        # Say before the user types a long note that it cannot go out (or only stays on this computer).
+        warning = self.page.compose_warning() if hasattr(self.page, "compose_warning") else ""
+        self.error.setText(warning)
+        self.error.setStyleSheet(f"color: {WARN};" if warning else "color: #c0392b;")
         self.show()
         self.edit.setFocus()
 
@@ -82,4 +86,5 @@ class Composer(QFrame):
 
     def fail(self, text: str) -> None:
         self.error.setText(text)
+        self.error.setStyleSheet("color: #c0392b;")
         self._count()

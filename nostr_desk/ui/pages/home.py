@@ -292,6 +292,24 @@ class HomePage(Page):
         for key, button in self.action_buttons.items():
             button.setEnabled(row is not None and (key != "delete" or row.mine))
 
+    def compose_warning(self) -> str:
+        """Why a note written now would not reach a relay (or could not be signed); "" when all is well."""
+        services = self.services
+        if services is None:
+            return "Still starting: the note can be posted once the services are up."
+        keys = getattr(services, "vault", None)
+        account = keys.active if keys is not None else None
+        if account is None:
+            return "No account yet: create or import one on the Accounts page (Ctrl+5) to post."
+        if account.watch_only:
+            return "This account is watch-only: import its secret key on the Accounts page to post."
+        relays = getattr(services, "relay_list", None)
+        items = relays.items.values() if relays is not None else ()
+        if not any(item.write for item in items):
+            return ("No write relays: the note stays on this computer (and the local relay) until you "
+                    "add one or tick Write on the Relays page (Ctrl+2).")
+        return ""
+
     def compose(self, reply_to: NoteRow | None = None) -> None:
         self.composer.open(reply_to.note if reply_to else None)
 

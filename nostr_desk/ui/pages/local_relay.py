@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
+import shiboken6
 
 from nostr_desk.ui.charts.ring import SeriesBook
 from nostr_desk.ui.pages.base import Page, page_layout
@@ -183,7 +184,8 @@ class LocalRelayPage(Page):
             stats = None
         finally:
             self._stats_busy = False
-        self._show_stats(stats)
+        if shiboken6.isValid(self):  # the window may have been closed (and deleted) while we counted
+            self._show_stats(stats)
 
     def _show_stats(self, stats: Any) -> None:
         now = time.time()
