@@ -11,7 +11,7 @@ import asyncio
 from typing import Any, Callable
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QWidget)
 
@@ -34,6 +34,16 @@ def default_pages() -> list[PageFactory]:
     return [HomePage, RelaysPage, MonitorPage, LocalRelayPage, AccountsPage, SettingsPage]
 
 
+def initial_size() -> QSize:
+    """1180x760, but never more than 95 % of the screen: on a small laptop screen the bottom of a
+    bigger window (the status bar, the Home buttons) sat below the screen's edge."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return QSize(1180, 760)
+    room = screen.availableGeometry()
+    return QSize(min(1180, int(room.width() * 0.95)), min(760, int(room.height() * 0.95)))
+
+
 class MainWindow(QMainWindow):
     closing = Signal()
 
@@ -44,7 +54,7 @@ class MainWindow(QMainWindow):
         self.services: Any = None
         self.setWindowTitle("nostr-desk")
         self.setWindowIcon(app_icon())
-        self.resize(1180, 760)
+        self.resize(initial_size())
         self.setMinimumSize(QSize(760, 480))
 
         self.nav = QListWidget()

@@ -64,7 +64,11 @@ class RelaysPage(Page):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The address is what tells rows apart: always whole. The status text is the one that gives way
+        # on a small window (elided; its tooltip has it all). A stretched address column shrank to
+        # "w… 12…" at 1024 px while the other columns kept their width.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(60)
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.empty = empty_state("No relays yet. Add one above (for example wss://relay.damus.io), "
                                  "or import the list you published from another client.")
@@ -191,19 +195,23 @@ class RelaysPage(Page):
         self.refresh()
         self.select(url)
         self.say(f"Added {url}. Fetching its NIP-11 document…")
-        await self.load_nip11(url)
+        await self.load_nip11(url, announce=True)
 
-    async def load_nip11(self, url: str) -> None:
+    async def load_nip11(self, url: str, *, announce: bool = False) -> None:
+        """Fetch and show the relay's NIP-11 document. `announce`: also say the outcome in the message
+        line (after an add); on a mere selection the detail pane shows it and the line stays quiet."""
         assert self.access is not None
         try:
             doc = await self.access.nip11(url)
         except Exception as exc:  # an unreachable or odd relay is normal: say so
             self.nip11[url] = {"_error": str(exc) or type(exc).__name__}
-            self.say(f"{url}: no NIP-11 document ({self.nip11[url]['_error']}).")
+            if announce:
+                self.say(f"Added {url}, but it has no NIP-11 document ({self.nip11[url]['_error']}).")
         else:
             self.nip11[url] = doc
             name = (doc or {}).get("name") if isinstance(doc, dict) else None
-            self.say(f"{url}: {name or 'NIP-11 document loaded'}.")
+            if announce:
+                self.say(f"Added {url}: {name or 'NIP-11 document loaded'}.")
         self._show_selected()
 
     def remove_clicked(self) -> None:
