@@ -62,3 +62,29 @@ def test_settings_form_waits_for_the_real_values(qtbot, config, services):
     bridge.ready.emit(services)
     assert page.port.isEnabled() and page.port.value() == config.relay_port
     assert page.message.text() == ""
+
+
+def test_every_control_explains_itself(qtbot, config, services):
+    """Buttons, boxes and fields carry a tooltip (Qt's own scroll arrows and table corners aside)."""
+    from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLineEdit, QPushButton
+    window = open_window(qtbot, config, services)
+    missing = []
+    for page in window.pages:
+        for cls in (QPushButton, QCheckBox, QComboBox, QAbstractSpinBox, QLineEdit):
+            for w in page.findChildren(cls):
+                inner = isinstance(w, QLineEdit) and isinstance(w.parent(), (QComboBox, QAbstractSpinBox))
+                if not inner and not w.toolTip():
+                    missing.append(f"{page.title}: {type(w).__name__} {getattr(w, 'text', lambda: '')()!r}")
+    assert missing == []
+
+
+def test_enter_in_the_watch_field_adds_the_account(qtbot, config, services):
+    from nostr_desk.ui.pages.accounts import AccountsPage
+    if services.vault is None:
+        return
+    window = open_window(qtbot, config, services)
+    page = window.page(AccountsPage)
+    page.watch_text.setText("npub1pmhevxtlt3478pvmdqt7dftnv6zc2mzpdc569yjm6ks4k2jhezcs53uksr")
+    qtbot.keyClick(page.watch_text, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
+    assert page.model.row(0).pubkey.startswith("0eef9619")

@@ -68,7 +68,9 @@ class RelayPlot(pg.PlotWidget):
             self.apply_palette()
 
     def fix_y(self, top: float, ticks: list[tuple[float, str]] | None = None) -> None:
-        self.setYRange(0, top, padding=0)
+        # a little room below zero, else the label of the bottom tick ("down") is clipped away
+        self.getPlotItem().vb.setLimits(yMin=-0.25)
+        self.setYRange(-0.2, top, padding=0)
         self.y_fixed = True
         if ticks:
             self.getAxis("left").setTicks([ticks])

@@ -124,6 +124,7 @@ class RelaysPage(Page):
         self.messages_view = QPlainTextEdit()
         self.messages_view.setReadOnly(True)
         self.messages_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.messages_view.setPlaceholderText("Select a relay to see what it told us lately.")
         self.tabs = QTabWidget()
         self.tabs.addTab(self.info, "NIP-11")
         self.tabs.addTab(self.messages_view, "Messages")

@@ -54,6 +54,8 @@ class SettingsPage(Page):
         form = QFormLayout(relay)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.enabled = QCheckBox("Start the local relay with nostr-desk")
+        self.enabled.setToolTip("Serve this machine's cached events to other Nostr clients at "
+                                "ws://bind address:port")
         self.host = QLineEdit()
         self.host.setToolTip("127.0.0.1 keeps the relay private to this machine. "
                              "0.0.0.0 exposes it to your network: only do that on purpose.")
