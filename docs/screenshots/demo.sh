@@ -3,6 +3,8 @@
 # ../shared/vectors/real-events.jsonl in the store, two local relays serving them, a relay that sends
 # badly signed events and answers rate-limited:, one dead relay, a generated key and a watch-only
 # account with follows. Usage: docs/screenshots/demo.sh [OUT_DIR]   (needs root for apt on first run)
+# SIZE=1024x640 takes them on a smaller screen; DARK=1 in a dark palette; ONLY=1 stops after Home;
+# PAGES="relays monitor" takes only those pages.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -12,6 +14,9 @@ WATCH=npub1pmhevxtlt3478pvmdqt7dftnv6zc2mzpdc569yjm6ks4k2jhezcs53uksr  # follows
 work=$(mktemp -d /tmp/nostr-desk-demo.XXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 ND=$ROOT/.venv/bin/nostr-desk
+SIZE=${SIZE:-1280x800}
+GUI=$ND  # what starts the window (the dark wrapper takes the same arguments)
+[ -n "${DARK:-}" ] && GUI="$ROOT/.venv/bin/python $ROOT/docs/screenshots/dark_palette.py"
 mkdir -p "$work/data" "$work/r1" "$work/r2"
 $ND import -q --data-dir "$work/data" "$VECTORS" >/dev/null
 $ND import -q --data-dir "$work/r1" "$VECTORS" >/dev/null
@@ -28,7 +33,8 @@ cat > "$work/data/settings.json" <<JSON
 JSON
 sleep 2
 shot() {  # shot NAME PAGE WAIT
-  HOME=$work/home /work/shared/tools/screenshot "$OUT/$1.png" --wait "$3" --size 1280x800 -- bash -c '
+  [ -z "${PAGES:-}" ] || [[ " $PAGES " == *" $2 "* ]] || return 0
+  HOME=$work/home /work/shared/tools/screenshot "$OUT/$1.png" --wait "$3" --size "$SIZE" -- bash -c '
     mkdir -p "$HOME"; echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
     nd='"$ND"'; d='"$work/data"'
     if [ ! -s "$d/accounts.json" ] || ! $nd keys list --data-dir "$d" | grep -q me; then
@@ -37,7 +43,7 @@ shot() {  # shot NAME PAGE WAIT
     fi
     $nd keys use --data-dir "$d" '"${4:-watching}"' >/dev/null
     [ "'"$2"'" = local-relay ] && (sleep 2; PYTHONPATH='"$ROOT"' '"$ROOT"'/.venv/bin/python '"$ROOT"'/docs/screenshots/local_client_demo.py 7100 >/dev/null 2>&1) &
-    exec $nd --data-dir "$d" --page '"$2"''
+    exec '"$GUI"' --data-dir "$d" --page '"$2"''
 }
 shot home home 12
 [ -n "${ONLY:-}" ] && exit 0
@@ -45,7 +51,8 @@ shot relays relays 10
 shot monitor monitor 40
 shot local-relay local-relay 14
 shot accounts accounts 6 me
-shot settings settings 5
+shot settings settings 9
+[ -n "${PAGES:-}" ] && exit 0
 # First run: a fresh data folder, no account, no relays -> the welcome on the Accounts page.
 HOME=$work/home2 /work/shared/tools/screenshot "$OUT/welcome.png" --wait 5 --size 1280x800 -- bash -c '
   mkdir -p "$HOME"; echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
