@@ -210,10 +210,11 @@ class Poster:
         return delivery
 
     async def retry_undelivered(self, max_age: float = 7 * 86_400) -> list[Delivery]:
-        """Resume the outbox: publishes no relay took yet, and relays still pending for delivered ones."""
+        """Resume the outbox now (the user asked): publishes no relay took yet, and relays still pending
+        for delivered ones. The pool's backoff schedule is for background retries, not for this."""
         if self.pool is None:
             return []
-        resumed = [await self.delivery(report.event_id) for report in await self.pool.resume()]
+        resumed = [await self.delivery(r.event_id) for r in await self.pool.resume(force=True)]
         since = int(self.clock() - max_age)
         ids = await asyncio.to_thread(self._partly_delivered, since)
         latest = {d.event_id: d for d in resumed}

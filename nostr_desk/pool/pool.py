@@ -296,9 +296,10 @@ class RelayPool:
         async with self._user:
             return await self.publisher.submit(event, prim, fall)
 
-    async def resume(self) -> list[PublishReport]:
-        """Load the pending publishes from the store (after a restart) and try them once now; the
-        pool keeps retrying the rest in the background."""
+    async def resume(self, *, force: bool = False) -> list[PublishReport]:
+        """Load the pending publishes from the store (after a restart) and try those that are due; the
+        pool keeps retrying the rest in the background. `force` (the user said "retry now", e.g.
+        `nostr-desk post` with no text): every pending relay now, whatever its backoff schedule says."""
         if self.store is None:
             return []
         conn = self.store.connect()
@@ -311,7 +312,7 @@ class RelayPool:
                 self.relay(r.relay)
             await self.publisher.load(entry)
         async with self._background:
-            return list(await asyncio.gather(*(self.publisher.deliver(e.event_id) for e in entries)))
+            return list(await asyncio.gather(*(self.publisher.deliver(e.event_id, force=force) for e in entries)))
 
     # --- background ticker: retries, health persistence ------------------------------------------------
     def _ensure_ticker(self) -> None:

@@ -182,12 +182,13 @@ class Publisher:
                                       for r in entry.relays}
 
     # --- delivery ----------------------------------------------------------------------------------
-    async def deliver(self, event_id: str) -> PublishReport:
-        """One round: pending primaries in parallel; if none accepted, pending fallbacks."""
+    async def deliver(self, event_id: str, *, force: bool = False) -> PublishReport:
+        """One round: pending primaries in parallel; if none accepted, pending fallbacks.
+        `force`: a retry the user asked for, so the backoff schedule does not hold it back."""
         async with self._hold(event_id):   # a resume and a retry tick never send the same event twice at once
             if event_id not in self._memory:      # settled while we waited for the lock
                 return self._finished.get(event_id) or PublishReport(event_id, ())
-            return await self._round(event_id)
+            return await self._round(event_id, force=force)
 
     async def _round(self, event_id: str, force: bool = False) -> PublishReport:
         """Under the event's lock (the only place `_memory[event_id]` is changed or forgotten).
