@@ -32,6 +32,9 @@ cat > "$work/data/settings.json" <<JSON
   {"url": "ws://127.0.0.1:7199", "read": true, "write": true, "auth": "ask"}]}
 JSON
 sleep 2
+small() {  # 256-colour palette PNG: a UI screenshot loses nothing visible and shrinks ~4x (README weight)
+  convert "$1" +dither -colors 256 "PNG8:$1"
+}
 shot() {  # shot NAME PAGE WAIT
   [ -z "${PAGES:-}" ] || [[ " $PAGES " == *" $2 "* ]] || return 0
   HOME=$work/home /work/shared/tools/screenshot "$OUT/$1.png" --wait "$3" --size "$SIZE" -- bash -c '
@@ -44,6 +47,7 @@ shot() {  # shot NAME PAGE WAIT
     $nd keys use --data-dir "$d" '"${4:-watching}"' >/dev/null
     [ "'"$2"'" = local-relay ] && (sleep 2; PYTHONPATH='"$ROOT"' '"$ROOT"'/.venv/bin/python '"$ROOT"'/docs/screenshots/local_client_demo.py 7100 >/dev/null 2>&1) &
     exec '"$GUI"' --data-dir "$d" --page '"$2"''
+  small "$OUT/$1.png"
 }
 shot home home 12
 [ -n "${ONLY:-}" ] && exit 0
@@ -54,9 +58,11 @@ shot accounts accounts 6 me
 shot settings settings 9
 [ -n "${PAGES:-}" ] && exit 0
 # First run: a fresh data folder, no account, no relays -> the welcome on the Accounts page.
-HOME=$work/home2 /work/shared/tools/screenshot "$OUT/welcome.png" --wait 5 --size 1280x800 -- bash -c '
+HOME=$work/home2 /work/shared/tools/screenshot "$OUT/welcome.png" --wait 5 --size "$SIZE" -- bash -c '
   mkdir -p "$HOME"; echo -n demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
-  exec '"$ND"' --data-dir '"$work/fresh"' --relay-port 7110'
+  exec '"$GUI"' --data-dir '"$work/fresh"' --relay-port 7110'
+small "$OUT/welcome.png"
 # No secure keyring at all (no Secret Service on the bus): the plain explanation and session-only keys.
 HOME=$work/home3 PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring /work/shared/tools/screenshot \
-  "$OUT/no-keyring.png" --wait 5 --size 1280x800 -- "$ND" --data-dir "$work/fresh2" --relay-port 7111
+  "$OUT/no-keyring.png" --wait 5 --size "$SIZE" -- $GUI --data-dir "$work/fresh2" --relay-port 7111
+small "$OUT/no-keyring.png"
