@@ -60,3 +60,15 @@ def test_hover_names_every_visible_relay_and_toggle_hides_one(qtbot):
     plot._hover(QPointF(plot.mapToScene(plot.viewport().rect().center())))
     assert URLS[3] not in plot.last_hover and URLS[4] in plot.last_hover
     assert np.isfinite(page.status.curves[URLS[0]].getData()[1]).all()
+
+
+def test_hide_all_then_pick_two_to_compare(qtbot):
+    page = _page(qtbot)
+    page.none_button.click()
+    assert page.visible_relays() == {}
+    assert all(len(c.getData()[0] if c.getData()[0] is not None else []) == 0 for c in page.latency.curves.values())
+    page.toggles[URLS[1]].setChecked(True)
+    page.toggles[URLS[12]].setChecked(True)
+    assert set(page.visible_relays()) == {URLS[1], URLS[12]}
+    page.all_button.click()
+    assert len(page.visible_relays()) == len(URLS)

@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from nostr_desk.ui.charts.palette import colour_for, dashed
 from nostr_desk.ui.charts.ring import SeriesBook
@@ -59,6 +59,15 @@ class MonitorPage(Page):
         controls.addWidget(QLabel("Latency"))
         controls.addWidget(self.latency_box)
         controls.addStretch(1)
+        # With a dozen relays, ticking boxes one by one to compare two of them is tedious.
+        self.all_button = QPushButton("Show all")
+        self.all_button.setToolTip("Show every relay in the charts")
+        self.all_button.clicked.connect(lambda: self.show_only(None))
+        self.none_button = QPushButton("Hide all")
+        self.none_button.setToolTip("Hide every relay; then tick the ones to compare")
+        self.none_button.clicked.connect(lambda: self.show_only(set()))
+        controls.addWidget(self.all_button)
+        controls.addWidget(self.none_button)
         layout.addLayout(controls)
 
         body = QHBoxLayout()
@@ -169,6 +178,14 @@ class MonitorPage(Page):
         self.poll()
         if self.isVisible():
             self.redraw()
+
+    def show_only(self, urls: set[str] | None) -> None:
+        """Tick exactly `urls` (None: all), then redraw once rather than once per box."""
+        for url, box in self.toggles.items():
+            box.blockSignals(True)
+            box.setChecked(urls is None or url in urls)
+            box.blockSignals(False)
+        self.redraw()
 
     def visible_relays(self) -> dict[str, str]:
         return {url: c for url, c in self.colours.items() if self.toggles[url].isChecked()}
