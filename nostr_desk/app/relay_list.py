@@ -79,12 +79,7 @@ class RelayList:
         if item is None:
             return
         self.items[url] = replace(item, read=read, write=write)
-        self.pool.add_relay(url, read=read, write=write)  # adds the flags that are now on
-        # TODO(pool): RelayPool has no public way to turn a flag off (add_relay only adds); a
-        # `RelayPool.set_flags(url, read=, write=)` would replace the list edits below.
-        for flag, urls in ((read, self.pool.read_relays), (write, self.pool.write_relays)):
-            if not flag and url in urls:
-                urls.remove(url)
+        self.pool.set_flags(url, read=read, write=write)  # live subscriptions join or leave at once
         self.persist()
 
     def set_policy(self, url: str, policy: str) -> None:
