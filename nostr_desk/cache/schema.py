@@ -15,100 +15,11 @@ import sqlite3
 # (version, sql). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str]] = [
     (
-        1,
-        """
-        CREATE TABLE IF NOT EXISTS cache_profiles (
-            pubkey TEXT PRIMARY KEY,
-            event_id TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            name TEXT, display_name TEXT, picture TEXT, about TEXT, nip05 TEXT, lud16 TEXT,
-            content TEXT NOT NULL
-        ) WITHOUT ROWID;
-
-        CREATE TABLE IF NOT EXISTS cache_contact_lists (
-            owner TEXT PRIMARY KEY,
-            event_id TEXT NOT NULL,
-            created_at INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS cache_contacts (
-            owner TEXT NOT NULL,
-            followed TEXT NOT NULL,
-            relay TEXT NOT NULL DEFAULT '',
-            petname TEXT NOT NULL DEFAULT '',
-            PRIMARY KEY (owner, followed)
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS cache_contacts_followed ON cache_contacts (followed);
-
-        CREATE TABLE IF NOT EXISTS cache_relay_lists (
-            pubkey TEXT PRIMARY KEY,
-            event_id TEXT NOT NULL,
-            created_at INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS cache_relays (
-            pubkey TEXT NOT NULL,
-            url TEXT NOT NULL,
-            read INTEGER NOT NULL,
-            write INTEGER NOT NULL,
-            PRIMARY KEY (pubkey, url)
-        ) WITHOUT ROWID;
-
-        -- Every deletion request seen, kept so that a target arriving later stays hidden (NIP-09:
-        -- only the author may delete, so the deleter's pubkey is part of the key).
-        CREATE TABLE IF NOT EXISTS cache_deletions (
-            target_id TEXT NOT NULL,
-            pubkey TEXT NOT NULL,
-            deletion_id TEXT NOT NULL,
-            PRIMARY KEY (target_id, pubkey, deletion_id)
-        ) WITHOUT ROWID;
-
-        -- Kind 1 notes. parent_id is the direct parent (NIP-10 reply, else root); root_id the thread.
-        CREATE TABLE IF NOT EXISTS cache_notes (
-            id TEXT PRIMARY KEY,
-            pubkey TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            root_id TEXT,
-            parent_id TEXT
-        ) WITHOUT ROWID;
-        -- NIP-01 order is newest first, then lowest id: a DESC/ASC index walks it without sorting.
-        CREATE INDEX IF NOT EXISTS cache_notes_time ON cache_notes (created_at DESC, id ASC, pubkey);
-        CREATE INDEX IF NOT EXISTS cache_notes_author ON cache_notes (pubkey, created_at DESC, id ASC);
-        CREATE INDEX IF NOT EXISTS cache_notes_root ON cache_notes (root_id) WHERE root_id IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS cache_notes_parent ON cache_notes (parent_id) WHERE parent_id IS NOT NULL;
-
-        CREATE TABLE IF NOT EXISTS cache_reactions (
-            id TEXT PRIMARY KEY,
-            target_id TEXT NOT NULL,
-            pubkey TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            content TEXT NOT NULL
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS cache_reactions_target ON cache_reactions (target_id);
-
-        CREATE TABLE IF NOT EXISTS cache_reposts (
-            id TEXT PRIMARY KEY,
-            target_id TEXT NOT NULL,
-            pubkey TEXT NOT NULL,
-            created_at INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS cache_reposts_target ON cache_reposts (target_id);
-
-        -- Who each note, reaction and repost names in a `p` tag: the notifications' source.
-        CREATE TABLE IF NOT EXISTS cache_mentions (
-            pubkey TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            event_id TEXT NOT NULL,
-            kind INTEGER NOT NULL,
-            author TEXT NOT NULL,
-            PRIMARY KEY (pubkey, created_at DESC, event_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS cache_mentions_event ON cache_mentions (event_id);
-        """,
-    ),
-    (
         2,
         # Ids and pubkeys as 32-byte BLOBs (as the store keeps them): half the size of every key in
-        # five note B-trees, which made projecting 10k events ~35 % cheaper. The tables are derived,
-        # so the step drops them and re-projects from seq 0.
+        # five note B-trees, which made projecting 10k events ~35 % cheaper. Version 1 (TEXT keys)
+        # existed only on development machines and is gone; the DROPs clear such a file's tables,
+        # which are derived, and the projection starts again from seq 0.
         """
         DROP TABLE IF EXISTS cache_profiles;
         DROP TABLE IF EXISTS cache_contact_lists;

@@ -241,23 +241,3 @@ def test_deleted_profile_and_lists_leave_their_slots_as_a_rebuild_would(store, p
         assert incremental[table] == [], table
     projector.rebuild()
     assert schema.dump(conn) == incremental
-
-
-def test_upgrading_text_tables_of_version_1_reprojects_from_the_start(store):
-    """Version 2 keeps ids as BLOBs: a file with version-1 rows is emptied and projected again."""
-    conn = store.connect()
-    conn.execute("CREATE TABLE IF NOT EXISTS cache_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID")
-    for statement in schema._statements(schema.MIGRATIONS[0][1]):
-        conn.execute(statement)
-    schema.set_meta(conn, "schema_version", 1)
-    note = make(ALICE, 1, "old row", at=100)
-    store.save_many([note], now=NOW)
-    conn.execute("INSERT INTO cache_notes VALUES (?, ?, ?, NULL, NULL)", (note.id, note.pubkey, note.created_at))
-    schema.set_meta(conn, "last_seq", 10**9)  # as if everything had been projected into the old tables
-    projector = Projector(store, conn)
-    assert schema.schema_version(conn) == 2 and projector.last_seq == 0
-    assert projector.catch_up() == 1
-    row = conn.execute("SELECT typeof(id), typeof(pubkey) FROM cache_notes").fetchall()
-    assert row == [("blob", "blob")]
-    assert schema.dump(conn)["cache_notes"] == [(note.id, note.pubkey, note.created_at, None, None)]
-    conn.close()
